@@ -1,0 +1,217 @@
+"""The release's source list: packages.yaml, loaded and validated.
+
+Everything else in lfsbuild refers to a package by its *name* only, so swapping a version is a
+one-entry edit here. Validation happens once, at load time, and every complaint names the file,
+the line and the field, because a typo in a 100-entry YAML file is otherwise a needle hunt.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from .errors import DataFileError, LfsError
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+._-]*$")
+MD5_RE = re.compile(r"^[0-9a-f]{32}$")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+URL_SCHEMES = ("http", "https", "ftp", "file")
+
+REQUIRED = ("name", "version", "url", "md5")
+OPTIONAL = ("sha256", "mirrors")
+TOP_KEYS = ("release", "packages", "patches")
+
+
+@dataclass(frozen=True)
+class Package:
+    """One downloadable file: a source tarball or a patch."""
+
+    name: str
+    version: str
+    url: str
+    md5: str
+    kind: str = "package"  # "package" | "patch"
+    sha256: str | None = None
+    mirrors: tuple[str, ...] = ()
+    line: int = 0  # where it is defined, for error messages
+
+    @property
+    def filename(self) -> str:
+        """The file name in the cache and on mirrors: the URL's last path segment."""
+        return filename_of(self.url)
+
+
+@dataclass(frozen=True)
+class PackageList:
+    """The validated contents of a packages file."""
+
+    path: Path
+    release: str
+    packages: dict[str, Package] = field(default_factory=dict)
+
+    def get(self, name: str) -> Package:
+        try:
+            return self.packages[name]
+        except KeyError:
+            raise LfsError(
+                f"no package or patch named {name!r} in {self.path}",
+                "check the spelling, or add an entry for it to the packages file",
+            ) from None
+
+    def all(self) -> Iterator[Package]:
+        return iter(self.packages.values())
+
+    def select(self, names: list[str] | None) -> list[Package]:
+        """The named packages (all when `names` is empty), unknown names rejected up front."""
+        if not names:
+            return list(self.packages.values())
+        return [self.get(n) for n in names]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.packages
+
+    def __len__(self) -> int:
+        return len(self.packages)
+
+
+def filename_of(url: str) -> str:
+    return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def load_packages(path: str | Path) -> PackageList:
+    """Load and validate a packages file; raises DataFileError naming file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataFileError(str(path), None, None, "file not found",
+                            "set lfs.packages to your packages file (see README)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(str(path), None, None, f"cannot read: {exc}") from None
+    return parse_packages(text, path)
+
+
+def parse_packages(text: str, path: Path) -> PackageList:
+    """Validate from text; pure, so tests can feed it broken documents directly."""
+    where = str(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise DataFileError(where, line, None, f"not valid YAML: {problem}") from None
+    if not isinstance(root, yaml.MappingNode):
+        raise DataFileError(where, _line(root), None,
+                            "expected a mapping with 'release', 'packages' and 'patches'")
+    top = _mapping(root, where)
+    for key, (knode, _) in top.items():
+        if key not in TOP_KEYS:
+            raise DataFileError(where, _line(knode), key,
+                                f"unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
+    if "release" not in top:
+        raise DataFileError(where, 1, "release", "missing the release identifier (e.g. release: '12.3')")
+    release = _scalar(top["release"][1], where, "release")
+    if "packages" not in top:
+        raise DataFileError(where, 1, "packages", "missing the 'packages' list")
+
+    result: dict[str, Package] = {}
+    for section, kind in (("packages", "package"), ("patches", "patch")):
+        if section not in top:
+            continue
+        seq = top[section][1]
+        if not isinstance(seq, yaml.SequenceNode):
+            raise DataFileError(where, _line(seq), section, "expected a list of entries")
+        for item in seq.value:
+            pkg = _entry(item, where, kind)
+            if pkg.name in result:
+                first = result[pkg.name].line
+                raise DataFileError(where, pkg.line, "name",
+                                    f"duplicate name {pkg.name!r} (first defined on line {first})",
+                                    "every package and patch needs a unique name")
+            result[pkg.name] = pkg
+    return PackageList(path=path, release=release, packages=result)
+
+
+def _entry(node: yaml.Node, where: str, kind: str) -> Package:
+    if not isinstance(node, yaml.MappingNode):
+        raise DataFileError(where, _line(node), None,
+                            "each entry must be a mapping with name, version, url, md5")
+    fields = _mapping(node, where)
+    for key, (knode, _) in fields.items():
+        if key not in REQUIRED + OPTIONAL:
+            raise DataFileError(where, _line(knode), key,
+                                f"unknown key; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+    for key in REQUIRED:
+        if key not in fields:
+            label = _peek_name(fields)
+            raise DataFileError(where, _line(node), key, f"missing in entry{label}")
+    values = {k: _scalar(fields[k][1], where, k) for k in REQUIRED}
+    line = _line(node)
+    name = values["name"]
+    if not NAME_RE.match(name):
+        raise DataFileError(where, _line(fields["name"][1]), "name",
+                            f"{name!r} is not a valid name (lowercase letters, digits, + . _ -)")
+    md5 = values["md5"].lower()
+    if not MD5_RE.match(md5):
+        raise DataFileError(where, _line(fields["md5"][1]), "md5",
+                            f"{values['md5']!r} is not an md5 checksum (32 hex digits)")
+    _check_url(values["url"], where, _line(fields["url"][1]), "url")
+    if not filename_of(values["url"]):
+        raise DataFileError(where, _line(fields["url"][1]), "url", "URL has no file name")
+    sha256 = None
+    if "sha256" in fields:
+        sha256 = _scalar(fields["sha256"][1], where, "sha256").lower()
+        if not SHA256_RE.match(sha256):
+            raise DataFileError(where, _line(fields["sha256"][1]), "sha256",
+                                "not a sha256 checksum (64 hex digits)")
+    mirrors: tuple[str, ...] = ()
+    if "mirrors" in fields:
+        mnode = fields["mirrors"][1]
+        if not isinstance(mnode, yaml.SequenceNode):
+            raise DataFileError(where, _line(mnode), "mirrors", "expected a list of URLs")
+        mirrors = tuple(_scalar(m, where, "mirrors") for m in mnode.value)
+        for m, mn in zip(mirrors, mnode.value):
+            _check_url(m, where, _line(mn), "mirrors")
+    return Package(name=name, version=values["version"], url=values["url"], md5=md5,
+                   kind=kind, sha256=sha256, mirrors=mirrors, line=line)
+
+
+def _check_url(url: str, where: str, line: int, field_name: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in URL_SCHEMES or (parts.scheme != "file" and not parts.netloc):
+        raise DataFileError(where, line, field_name, f"{url!r} is not a valid URL",
+                            "use an absolute http(s)://, ftp:// or file:// URL")
+
+
+def _mapping(node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
+    for knode, vnode in node.value:
+        key = knode.value if isinstance(knode, yaml.ScalarNode) else None
+        if not isinstance(key, str):
+            raise DataFileError(where, _line(knode), None, "keys must be plain strings")
+        if key in out:
+            raise DataFileError(where, _line(knode), key, "key given twice in the same entry")
+        out[key] = (knode, vnode)
+    return out
+
+
+def _scalar(node: yaml.Node, where: str, field_name: str) -> str:
+    if not isinstance(node, yaml.ScalarNode) or node.value == "" or (
+            node.tag == "tag:yaml.org,2002:null"):
+        raise DataFileError(where, _line(node), field_name, "expected a non-empty value")
+    return str(node.value).strip()
+
+
+def _peek_name(fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> str:
+    if "name" in fields and isinstance(fields["name"][1], yaml.ScalarNode):
+        return f" {fields['name'][1].value!r}"
+    return ""
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1

@@ -1,0 +1,114 @@
+"""lfs.* settings, read from invoke's config hierarchy into one frozen dataclass.
+
+invoke already merges project `invoke.yaml`, `-f FILE`, user files and `INVOKE_LFS_*`
+environment variables; this module only normalises types and resolves relative paths against
+the project directory, so the library below never sees invoke or a half-typed value.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the user chose; defaults live in the project's invoke.yaml."""
+
+    root: Path                    # $LFS
+    sources: Path                 # download cache, outside root so `clean` keeps it
+    packages: Path                # packages.yaml
+    book: Path                    # recipes directory
+    mirrors: tuple[str, ...] = ()  # base URLs tried before a package's own URL
+    jobs: int = 1                 # make -jN
+    target: str = "x86_64-lfs-linux-gnu"
+    user: str = "lfs"             # unprivileged build user when running as root
+    fetch_jobs: int = 4           # parallel downloads
+    timeout: float = 30.0         # seconds without a byte before a source counts as dead
+    retries: int = 3              # urllib3 retries per source (connect/5xx), with backoff
+
+    @property
+    def state_dir(self) -> Path:
+        """lfsbuild's records (step state, logs, lock) describe $LFS, so they live and die with it."""
+        return self.root / ".lfsbuild"
+
+    def replace(self, **changes: Any) -> "Settings":
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
+    """Build Settings from invoke's merged `lfs` mapping; relative paths are project-relative."""
+    cfg = dict(lfs or {})
+
+    def path(key: str, default: str) -> Path:
+        value = cfg.get(key) or default
+        p = Path(os.path.expanduser(str(value)))
+        return p if p.is_absolute() else (project_dir / p).resolve()
+
+    target = str(cfg.get("target") or "x86_64-lfs-linux-gnu")
+    if not re.fullmatch(r"[a-z0-9_]+-[a-z0-9_]+-linux-gnu[a-z0-9]*", target):
+        raise ConfigError(f"lfs.target {target!r} is not a GNU target triplet",
+                          "use something like x86_64-lfs-linux-gnu")
+    user = str(cfg.get("user") or "lfs")
+    if not re.fullmatch(r"[a-z_][a-z0-9_-]*", user):
+        raise ConfigError(f"lfs.user {user!r} is not a valid user name")
+    return Settings(
+        root=path("root", "build/lfs"),
+        sources=path("sources", "build/sources"),
+        packages=path("packages", "packages.yaml"),
+        book=path("book", "book"),
+        mirrors=_mirrors(cfg.get("mirrors")),
+        jobs=_positive_int(cfg.get("jobs"), "jobs", os.cpu_count() or 1),
+        target=target,
+        user=user,
+        fetch_jobs=_positive_int(cfg.get("fetch_jobs"), "fetch_jobs", 4),
+        timeout=_positive_float(cfg.get("timeout"), "timeout", 30.0),
+        retries=_positive_int(cfg.get("retries"), "retries", 3, allow_zero=True),
+    )
+
+
+def _mirrors(value: Any) -> tuple[str, ...]:
+    """A YAML list, or (from INVOKE_LFS_MIRRORS) a string of URLs separated by spaces/commas."""
+    if value in (None, ""):
+        return ()
+    items = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        url = str(item).strip()
+        if not url:
+            continue
+        if not re.match(r"^(https?|ftp|file)://", url):
+            raise ConfigError(f"lfs.mirrors entry {url!r} is not an http(s)://, ftp:// or file:// URL",
+                              "mirrors are base URLs; the file name is appended to them")
+        out.append(url.rstrip("/"))
+    return tuple(out)
+
+
+def _positive_int(value: Any, key: str, default: int, allow_zero: bool = False) -> int:
+    if value in (None, "", "auto", 0) and not (allow_zero and value == 0):
+        return default
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"lfs.{key} must be a whole number, not {value!r}") from None
+    if n < 0 or (n == 0 and not allow_zero):
+        raise ConfigError(f"lfs.{key} must be positive, not {n}")
+    return n
+
+
+def _positive_float(value: Any, key: str, default: float) -> float:
+    if value in (None, ""):
+        return default
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"lfs.{key} must be a number of seconds, not {value!r}") from None
+    if x <= 0:
+        raise ConfigError(f"lfs.{key} must be positive, not {x}")
+    return x
