@@ -13,6 +13,8 @@ from typing import Any, Callable
 from invoke import Collection, Context, Exit, task
 
 from . import fetch as fetching
+from . import stages
+from .plan import Selection
 from .errors import LfsError
 from .packages import load_packages
 from .settings import Settings, from_config
@@ -97,4 +99,49 @@ def mirror(c: Context, dest: str, offline: bool = False) -> None:
           f"use it with lfs.mirrors: [file://{sums.parent}] or serve it over HTTP")
 
 
-ns = Collection(fetch, verify, mirror)
+STAGE_HELP = {
+    "step": "run exactly this step (even if done)",
+    "from_": "first step of the range to run",
+    "to": "last step of the range to run",
+    "force": "re-run steps even if done (and ignore incomplete earlier stages)",
+    "dry_run": "print what would run and why; run nothing",
+    "verbose": "stream each step's output live (it is logged either way)",
+}
+
+
+def _stage_task(stage: str, chapters: str):
+    def body(c: Context, step: str | None = None, from_: str | None = None, to: str | None = None,
+             force: bool = False, dry_run: bool = False, verbose: bool = False) -> None:
+        sel = Selection(step=step, from_=from_, to=to, force=force)
+        stages.run_stage(settings_of(c), stage, sel, dry_run=dry_run, verbose=verbose)
+    body.__name__ = body.__qualname__ = stage
+    body.__doc__ = f"Run {stage} ({chapters}): every step not yet done, resumably."
+    return task(friendly(body), name=stage, help=STAGE_HELP)
+
+
+stage1 = _stage_task("stage1", "book chapters 4-5: the cross toolchain")
+stage2 = _stage_task("stage2", "book chapter 6: cross-compiled temporary tools")
+
+
+@task(help={"stage": "only this stage"})
+@friendly
+def steps(c: Context, stage: str | None = None) -> None:
+    """List every step of every stage with its state (done, pending, failed, changed)."""
+    rows, summary = stages.status_rows(settings_of(c))
+    rows = [r[:3] + [r[5]] for r in rows if not stage or r[0] == stage]
+    print(stages.table(rows, ["stage", "step", "state", "book SBU"]))
+
+
+@task
+@friendly
+def status(c: Context) -> None:
+    """Table of steps that ran: state, duration, measured SBU, log; plus a one-line summary."""
+    rows, summary = stages.status_rows(settings_of(c), only_recorded=True)
+    if rows:
+        print(stages.table(rows, ["stage", "step", "state", "time", "SBU", "book", "log"]))
+    else:
+        print("no step has run yet")
+    print(summary)
+
+
+ns = Collection(fetch, verify, mirror, stage1, stage2, steps, status)

@@ -1,0 +1,144 @@
+"""The recipes in book/: one shell file per book section, read into Step objects.
+
+A recipe is the book's commands plus a few `#: key: value` header lines (see book/README.md);
+everything about users, logs, unpacking and state is the runner's job, so a recipe reads like
+the book and adding a step means adding one file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import BookError
+
+if TYPE_CHECKING:
+    from .packages import PackageList
+
+RUN_MODES = ("user", "root", "chroot")
+KEYS = ("section", "package", "extra", "patches", "versions", "sbu", "run", "tests")
+FILE_RE = re.compile(r"^(\d+)-([a-z0-9][a-z0-9+._-]*)\.sh$")
+STAGE_RE = re.compile(r"^stage(\d+)$")
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str
+    name: str
+    path: Path
+    title: str
+    text: str
+    run: str = "user"
+    package: str | None = None
+    extras: tuple[str, ...] = ()
+    patches: tuple[str, ...] = ()
+    sbu: float = 0.0
+    section: str | None = None
+    tests: str | None = None  # "critical" | "yes": the step has a test suite (stage 4)
+    versions: tuple[str, ...] = ()  # other packages whose version the recipe needs: NAME_VERSION
+
+    @property
+    def id(self) -> str:
+        return f"{self.stage}/{self.name}"
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """Every packages.yaml name this step reads: what fetch must provide first."""
+        return tuple(n for n in (self.package, *self.extras, *self.patches) if n)
+
+    def version_vars(self, packages: "PackageList") -> dict[str, str]:
+        """`#: versions: glibc` exports GLIBC_VERSION, so a recipe never spells a version."""
+        return {f"{re.sub(r'[^A-Za-z0-9]', '_', n).upper()}_VERSION": packages.get(n).version
+                for n in self.versions}
+
+
+@dataclass(frozen=True)
+class Book:
+    root: Path
+    stages: dict[str, tuple[Step, ...]]
+
+    def steps(self, stage: str) -> tuple[Step, ...]:
+        if stage not in self.stages:
+            raise BookError(f"no stage {stage!r} in {self.root}",
+                            f"stages present: {', '.join(self.stages) or 'none'}")
+        return self.stages[stage]
+
+    def all_steps(self) -> list[Step]:
+        return [s for steps in self.stages.values() for s in steps]
+
+    def find(self, stage: str, name: str) -> Step:
+        for s in self.steps(stage):
+            if s.name == name:
+                return s
+        names = ", ".join(s.name for s in self.steps(stage))
+        raise BookError(f"no step {name!r} in {stage}", f"steps of {stage}: {names}")
+
+    def earlier_stages(self, stage: str) -> list[str]:
+        order = list(self.stages)
+        return order[:order.index(stage)] if stage in order else []
+
+
+def load_book(root: str | Path) -> Book:
+    root = Path(root)
+    if not root.is_dir():
+        raise BookError(f"recipe directory {root} does not exist", "set lfs.book to the book/ directory")
+    stage_dirs = sorted((d for d in root.iterdir() if d.is_dir() and STAGE_RE.match(d.name)),
+                        key=lambda d: int(STAGE_RE.match(d.name).group(1)))
+    stages = {d.name: tuple(load_stage(d)) for d in stage_dirs}
+    return Book(root=root, stages=stages)
+
+
+def load_stage(directory: Path) -> list[Step]:
+    steps: list[Step] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.sh"), key=lambda p: p.name):
+        step = parse_recipe(path, directory.name)
+        if step.name in seen:
+            raise BookError(f"{path}: step name {step.name!r} is also used by {seen[step.name].name}",
+                            "step names must be unique within a stage")
+        seen[step.name] = path
+        steps.append(step)
+    for path in directory.iterdir():
+        if path.is_file() and path.suffix == ".sh" and not FILE_RE.match(path.name):
+            raise BookError(f"{path}: recipe file names look like 010-name.sh",
+                            "a numeric prefix gives the run order; the rest is the step name")
+    return steps
+
+
+def parse_recipe(path: Path, stage: str) -> Step:
+    m = FILE_RE.match(path.name)
+    if not m:
+        raise BookError(f"{path}: recipe file names look like 010-name.sh",
+                        "a numeric prefix gives the run order; the rest is the step name")
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith("# ") or lines[0].startswith("#:"):
+        raise BookError(f"{path}:1: the first line must be '# <section title>'")
+    fields: dict[str, str] = {}
+    for no, line in enumerate(lines[1:], start=2):
+        if not line.startswith("#"):
+            break
+        if not line.startswith("#:"):
+            continue
+        key, sep, value = line[2:].partition(":")
+        key = key.strip()
+        if not sep or key not in KEYS:
+            raise BookError(f"{path}:{no}: unknown header field {key!r}",
+                            f"known fields: {', '.join(KEYS)}")
+        if key in fields:
+            raise BookError(f"{path}:{no}: header field {key!r} given twice")
+        fields[key] = value.strip()
+    run = fields.get("run", "user")
+    if run not in RUN_MODES:
+        raise BookError(f"{path}: run: {run!r} is not one of {', '.join(RUN_MODES)}")
+    try:
+        sbu = float(fields.get("sbu", "0") or 0)
+    except ValueError:
+        raise BookError(f"{path}: sbu: {fields['sbu']!r} is not a number") from None
+    return Step(stage=stage, name=m.group(2), path=path, title=lines[0][2:].strip(), text=text,
+                run=run, package=fields.get("package") or None,
+                extras=tuple(fields.get("extra", "").split()),
+                patches=tuple(fields.get("patches", "").split()), sbu=sbu,
+                section=fields.get("section") or None, tests=fields.get("tests") or None,
+                versions=tuple(fields.get("versions", "").split()))

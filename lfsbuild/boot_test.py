@@ -1,0 +1,441 @@
+"""Prove PXE artifacts boot: QEMU's iPXE ROM -> DHCP -> TFTP/HTTP -> kernel -> initrd -> init.
+
+The VM uses QEMU user-mode networking (no root, no bridge): the guest sees the host's
+127.0.0.1 as 10.0.2.2, so a server on the loopback serves the tree. The server is a
+pluggable `ServerFactory`; the default is lfsbuild's own BootServer when importable, else
+QEMU's built-in TFTP plus a small `http.server` thread.
+
+The console watcher records how far the boot got (firmware, loader, kernel, init) so a
+failure can be blamed on the right thing: a VM that dies before the firmware loads the
+kernel is an emulator problem, a kernel that panics is an artifact problem.
+"""
+from __future__ import annotations
+
+import contextlib
+import http.server
+import logging
+import os
+import re
+import select
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, ContextManager, Iterator
+
+from lfsbuild.errors import BootTestError
+
+NICS = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e", "rtl8139": "rtl8139"}
+FIRMWARES = ("bios", "uefi")
+TRANSPORTS = ("tftp", "http")
+ACCELS = ("auto", "kvm", "tcg")
+ROM_DIRS = (Path("/usr/lib/ipxe/qemu"), Path("/usr/share/qemu"))
+OVMF_PAIRS = ((Path("/usr/share/OVMF/OVMF_CODE_4M.fd"), Path("/usr/share/OVMF/OVMF_VARS_4M.fd")),
+              (Path("/usr/share/OVMF/OVMF_CODE.fd"), Path("/usr/share/OVMF/OVMF_VARS.fd")),
+              (Path("/usr/share/edk2/ovmf/OVMF_CODE.fd"), Path("/usr/share/edk2/ovmf/OVMF_VARS.fd")))
+GUEST_HOST = "10.0.2.2"
+
+# Console milestones, in boot order: the last one seen says where a failed boot stopped.
+STAGES: list[tuple[str, re.Pattern[str]]] = [
+    ("firmware", re.compile(r"SeaBIOS|iPXE|BdsDxe|UEFI|EDK II|Press ESC")),
+    ("loader", re.compile(r"PXELINUX|GNU GRUB|Welcome to GRUB|Booting .* via iPXE|http://|tftp://")),
+    ("kernel", re.compile(r"Linux version|EFI stub|Decompressing Linux")),
+    ("init", re.compile(r"Run /init as init process|Freeing unused kernel")),
+]
+FATAL = re.compile(r"Kernel panic - not syncing|No bootable device|Could not boot|"
+                   r"Failed to load|Exec format error")
+
+
+@dataclass
+class Endpoints:
+    """What a running server offers the VM. `tftp_port` None: QEMU's own TFTP serves `root`."""
+
+    root: Path
+    tftp_port: int | None
+    http_port: int
+    transfers: "TransferLog" = field(default_factory=lambda: TransferLog())
+
+
+@dataclass
+class TransferLog:
+    """Bytes sent and the wall-clock window they were sent in, filled by the server."""
+
+    bytes: int = 0
+    first: float | None = None
+    last: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, nbytes: int, seconds: float, end: float | None = None) -> None:
+        end = time.time() if end is None else end
+        with self.lock:
+            self.bytes += nbytes
+            start = end - seconds
+            self.first = start if self.first is None else min(self.first, start)
+            self.last = end if self.last is None else max(self.last, end)
+
+    @property
+    def seconds(self) -> float | None:
+        return None if self.first is None or self.last is None else self.last - self.first
+
+
+ServerFactory = Callable[[Path], ContextManager[Endpoints]]
+
+
+@contextlib.contextmanager
+def builtin_servers(root: Path) -> Iterator[Endpoints]:
+    """QEMU's built-in TFTP (tftp=root) plus a counting `http.server` thread on 127.0.0.1."""
+    transfers = TransferLog()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a: object, **kw: object) -> None:
+            super().__init__(*a, directory=str(root), **kw)  # type: ignore[arg-type]
+
+        def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
+            start = time.monotonic()
+            n = 0
+            while chunk := source.read(1 << 20):
+                outputfile.write(chunk)
+                n += len(chunk)
+            transfers.add(n, time.monotonic() - start)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Endpoints(root=root, tftp_port=None, http_port=srv.server_address[1], transfers=transfers)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+class _TransferHandler(logging.Handler):
+    """Reads BootServer's per-transfer log records ('..., %d bytes in %.3f s (%.1f MB/s)')."""
+
+    def __init__(self, transfers: TransferLog) -> None:
+        super().__init__(logging.INFO)
+        self.transfers = transfers
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if "bytes in" in str(record.msg) and len(args) >= 3 and isinstance(args[-3], int):
+            self.transfers.add(int(args[-3]), float(args[-2]), record.created)
+
+
+@contextlib.contextmanager
+def bootserver(root: Path) -> Iterator[Endpoints]:
+    """lfsbuild's own BootServer on 127.0.0.1, free ports, transfers counted from its log."""
+    from lfsbuild.serve import BootServer
+
+    transfers = TransferLog()
+    logger = logging.getLogger(f"lfsbuild.boot_test.server.{id(transfers)}")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = _TransferHandler(transfers)
+    logger.addHandler(handler)
+    try:
+        with BootServer(root, "127.0.0.1", 0, 0, log=logger) as srv:
+            yield Endpoints(root=root, tftp_port=srv.tftp_port, http_port=int(srv.http_port or 0),
+                            transfers=transfers)
+    finally:
+        logger.removeHandler(handler)
+
+
+def default_server() -> ServerFactory:
+    """BootServer when lfsbuild.serve is there, else the QEMU built-in + http.server pair."""
+    try:
+        import lfsbuild.serve  # noqa: F401
+    except ImportError:
+        return builtin_servers
+    return bootserver
+
+
+@dataclass(frozen=True)
+class BootOptions:
+    """One boot: which tree, NIC, firmware, transport (tftp: pxelinux/GRUB, http: boot.ipxe)."""
+
+    pxe_dir: Path
+    nic: str = "virtio"
+    firmware: str = "bios"
+    transport: str = "http"
+    accel: str = "auto"
+    timeout: float = 180.0
+    marker: str = "login:"
+    memory_mb: int = 1024
+    log_dir: Path | None = None
+    server: ServerFactory | None = None
+    qemu: str = "qemu-system-x86_64"
+
+
+@dataclass
+class BootResult:
+    nic: str
+    firmware: str
+    transport: str
+    accel: str
+    ok: bool
+    stage: str
+    seconds: float
+    console_log: Path
+    bytes_transferred: int | None = None
+    transfer_seconds: float | None = None
+    tail: list[str] = field(default_factory=list)
+    problem: str = ""
+
+    @property
+    def throughput(self) -> float | None:
+        """MB/s over the server's transfer window, where the server could measure it."""
+        if not self.bytes_transferred or not self.transfer_seconds:
+            return None
+        return self.bytes_transferred / self.transfer_seconds / 1e6
+
+
+# ---------------------------------------------------------------- planning (pure)
+
+def rom_file(nic: str, firmware: str, rom_dirs: tuple[Path, ...] = ROM_DIRS) -> Path:
+    """The iPXE ROM QEMU should load: efi-<nic>.rom, a combined BIOS + UEFI image.
+
+    Under SeaBIOS we still let QEMU pick the ROM itself (see `qemu_argv`); we look the
+    file up anyway so a missing ipxe-qemu is reported as such.
+    """
+    name = f"efi-{nic}.rom"
+    for d in rom_dirs:
+        if (d / name).is_file():
+            return d / name
+    raise BootTestError(f"the iPXE ROM {name} is not installed (looked in {', '.join(map(str, rom_dirs))})",
+                        "install the Debian package ipxe-qemu (apt-get install ipxe-qemu)")
+
+
+def _romfile(opts: BootOptions) -> str:
+    """UEFI: name the EFI iPXE ROM explicitly. BIOS: QEMU's default, because with an
+    explicit romfile= SeaBIOS 1.16 (Debian 12) silently skipped the NIC ROM here."""
+    rom = rom_file(opts.nic, opts.firmware)
+    return f",romfile={rom}" if opts.firmware == "uefi" else ""
+
+
+def ovmf_files() -> tuple[Path, Path]:
+    for code, vars_ in OVMF_PAIRS:
+        if code.is_file() and vars_.is_file():
+            return code, vars_
+    raise BootTestError("no OVMF firmware (OVMF_CODE*.fd + OVMF_VARS*.fd) found for --firmware uefi",
+                        "install the Debian package ovmf (apt-get install ovmf)")
+
+
+def bootfile(opts: BootOptions, ep: Endpoints) -> str:
+    """The DHCP boot file iPXE is told about (QEMU's `-netdev user,bootfile=`)."""
+    if opts.transport == "http":
+        return f"http://{GUEST_HOST}:{ep.http_port}/boot.ipxe"
+    name = "pxelinux.0" if opts.firmware == "bios" else "grubnetx64.efi"
+    if ep.tftp_port is None:
+        return name
+    return f"tftp://{GUEST_HOST}:{ep.tftp_port}/{name}"
+
+
+def qemu_argv(opts: BootOptions, ep: Endpoints, accel: str, vars_copy: Path | None) -> list[str]:
+    """The full QEMU command line for one boot (pure given its inputs)."""
+    netdev = f"user,id=n0,bootfile={bootfile(opts, ep)}"
+    if ep.tftp_port is None:
+        netdev += f",tftp={ep.root}"
+    argv = [opts.qemu, "-accel", accel, "-m", str(opts.memory_mb), "-display", "none",
+            "-machine", "graphics=off", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-netdev", netdev,
+            "-device", f"{NICS[opts.nic]},netdev=n0,bootindex=1" + _romfile(opts)]
+    if opts.firmware == "uefi":
+        code, _ = ovmf_files()
+        argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
+                 "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+    return argv
+
+
+def validate(opts: BootOptions) -> None:
+    for value, allowed, what in ((opts.nic, tuple(NICS), "--nic"), (opts.firmware, FIRMWARES, "--firmware"),
+                                 (opts.transport, TRANSPORTS, "--transport"), (opts.accel, ACCELS, "--accel")):
+        if value not in allowed:
+            raise BootTestError(f"{what} {value!r} is not supported", f"choose one of: {', '.join(allowed)}")
+    needed = ["boot.ipxe", "manifest.json"] if opts.transport == "http" else \
+        ["pxelinux.0" if opts.firmware == "bios" else "grubnetx64.efi"]
+    for name in needed:
+        if not (opts.pxe_dir / name).is_file():
+            raise BootTestError(f"{opts.pxe_dir / name} is missing",
+                                "run `invoke pxe` first (it names any boot loader package the host lacks)")
+    if shutil.which(opts.qemu) is None:
+        raise BootTestError(f"{opts.qemu} is not installed",
+                            "install the Debian package qemu-system-x86 (apt-get install qemu-system-x86)")
+
+
+# ---------------------------------------------------------------- acting
+
+_KVM_PROBE: dict[str, bool] = {}
+
+
+def probe_kvm(kernel: Path, qemu: str = "qemu-system-x86_64", timeout: float = 10.0) -> bool:
+    """True if a KVM guest really runs: it must boot `kernel` far enough to print its banner.
+
+    /dev/kvm existing proves nothing: on some hosts KVM guests die silently right after
+    the firmware. A working KVM prints 'Linux version' in well under a second.
+    """
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return False
+    key = f"{qemu}:{kernel}"
+    if key not in _KVM_PROBE:
+        argv = [qemu, "-accel", "kvm", "-m", "256", "-display", "none", "-serial", "stdio",
+                "-monitor", "none", "-no-reboot", "-kernel", str(kernel),
+                "-append", "console=ttyS0 panic=-1"]
+        seen, _, _ = _watch(argv, lambda text: "Linux version" in text, None, timeout)
+        _KVM_PROBE[key] = seen
+    return _KVM_PROBE[key]
+
+
+def resolve_accel(opts: BootOptions) -> str:
+    if opts.accel != "auto":
+        return opts.accel
+    kernel = opts.pxe_dir / _manifest_kernel(opts.pxe_dir)
+    return "kvm" if kernel.is_file() and probe_kvm(kernel, opts.qemu) else "tcg"
+
+
+def _manifest_kernel(pxe_dir: Path) -> str:
+    import json
+
+    try:
+        return str(json.loads((pxe_dir / "manifest.json").read_text()).get("kernel", "vmlinuz"))
+    except (OSError, ValueError):
+        return "vmlinuz"
+
+
+def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
+           timeout: float) -> tuple[bool, str, int | None]:
+    """Run QEMU, feed its console to `done` until it says yes, QEMU exits or time runs out.
+
+    Returns (done?, console text, exit code or None if we stopped it).
+    """
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    text = ""
+    ok = False
+    deadline = time.monotonic() + timeout
+    out = open(log, "wb") if log else None
+    try:
+        while not ok:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+            if not ready:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            if out:
+                out.write(chunk)
+                out.flush()
+            text += chunk.decode("utf-8", "replace")
+            ok = done(text[-200_000:]) if len(text) > 200_000 else done(text)
+            if FATAL.search(text[-4096:]) and not ok:
+                time.sleep(0.5)
+                break
+    finally:
+        code = proc.poll()
+        if code is None:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if out:
+            out.close()
+        proc.stdout.close()
+    return ok, text, code
+
+
+def _stage(text: str) -> str:
+    reached = "none"
+    for name, pattern in STAGES:
+        if pattern.search(text):
+            reached = name
+    return reached
+
+
+def _diagnose(stage: str, exit_code: int | None, text: str, accel: str) -> str:
+    """Blame the right thing: emulator, network/loader, or the artifacts themselves."""
+    fatal = FATAL.search(text)
+    if stage in ("none", "firmware") and exit_code is not None and not fatal:
+        return (f"emulator problem: QEMU ({accel}) exited with {exit_code} before the firmware "
+                f"loaded anything; this is not a broken artifact (try --accel tcg)")
+    if stage == "none":
+        return (f"emulator problem: no console output at all with --accel {accel}; the VM "
+                "died or hung before the firmware (try --accel tcg)")
+    if stage in ("firmware", "loader"):
+        why = f" ({fatal.group(0)})" if fatal else ""
+        return (f"network boot stopped before the kernel started{why}: check that the tree "
+                "holds the files boot.ipxe/pxelinux.cfg name and that the server answered")
+    if fatal:
+        return f"the kernel started but failed: {fatal.group(0)} (an artifact problem: kernel, initrd or command line)"
+    return "the kernel started but the marker never appeared (check the init of the root tree)"
+
+
+def run_boot(opts: BootOptions) -> BootResult:
+    """Boot once and report; never raises for a failed boot (see `boot` for that)."""
+    validate(opts)
+    accel = resolve_accel(opts)
+    log_dir = opts.log_dir or opts.pxe_dir.parent / f"{opts.pxe_dir.name}-boot-test"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    tag = f"{opts.firmware}-{opts.transport}-{opts.nic}"
+    log = log_dir / f"console-{tag}.log"
+    vars_copy = None
+    if opts.firmware == "uefi":
+        vars_copy = log_dir / f"OVMF_VARS-{tag}.fd"
+        shutil.copyfile(ovmf_files()[1], vars_copy)
+    factory = opts.server or default_server()
+    with factory(opts.pxe_dir) as ep:
+        argv = qemu_argv(opts, ep, accel, vars_copy)
+        start = time.monotonic()
+        ok, text, code = _watch(argv, lambda t: opts.marker in t, log, opts.timeout)
+        seconds = time.monotonic() - start
+        transfers = ep.transfers
+    stage = "marker" if ok else _stage(text)
+    lines = [l for l in text.replace("\r", "\n").splitlines() if l.strip()]
+    measured = transfers.first is not None
+    return BootResult(nic=opts.nic, firmware=opts.firmware, transport=opts.transport, accel=accel,
+                      ok=ok, stage=stage, seconds=seconds, console_log=log,
+                      bytes_transferred=transfers.bytes if measured else None,
+                      transfer_seconds=transfers.seconds, tail=lines[-20:],
+                      problem="" if ok else _diagnose(stage, code, text, accel))
+
+
+def boot(opts: BootOptions) -> BootResult:
+    """Boot once; raise BootTestError with the console tail and log path if no marker."""
+    result = run_boot(opts)
+    if not result.ok:
+        raise BootTestError(
+            f"boot test {result.firmware}/{result.transport}/{result.nic} did not reach "
+            f"{opts.marker!r} within {opts.timeout:.0f} s (last stage: {result.stage}): {result.problem}\n"
+            + "\n".join(f"    | {l}" for l in result.tail[-12:]),
+            f"full console log: {result.console_log}")
+    return result
+
+
+def boot_matrix(opts: BootOptions, nics: list[str] | None = None) -> list[BootResult]:
+    """`--nic all`: boot once per NIC model (same firmware/transport), collect every result."""
+    results = []
+    for nic in nics or list(NICS):
+        results.append(run_boot(BootOptions(**{**opts.__dict__, "nic": nic})))
+    return results
+
+
+def format_table(results: list[BootResult]) -> str:
+    """NIC, firmware, transport, time to marker, bytes transferred, throughput: one row each."""
+    head = ("NIC", "firmware", "transport", "accel", "result", "to marker", "transferred", "throughput")
+    rows = [head]
+    for r in results:
+        rows.append((r.nic, r.firmware, r.transport, r.accel, "ok" if r.ok else f"FAIL ({r.stage})",
+                     f"{r.seconds:.1f} s",
+                     "-" if r.bytes_transferred is None else f"{r.bytes_transferred / 1e6:.1f} MB",
+                     "-" if r.throughput is None else f"{r.throughput:.1f} MB/s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)

@@ -1,0 +1,97 @@
+"""manifest.json: what was written, how big, its sha256, and what it was built from.
+
+The manifest is what boot-test, the server and a human read to know which kernel line
+and which compression a tree holds, without unpacking anything.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: str
+    role: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class Manifest:
+    """Everything `invoke pxe` produced. `missing` lists boot loaders the host lacked."""
+
+    release: str
+    mode: str
+    layout: str
+    kernel: str
+    kernel_version: str
+    initrd: str | None
+    cmdline: str
+    compression: dict[str, object]
+    source_date_epoch: int
+    fingerprints: dict[str, str] = field(default_factory=dict)
+    artifacts: list[Artifact] = field(default_factory=list)
+    initrd_stats: dict[str, object] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def load(cls, pxe_dir: Path) -> "Manifest":
+        data = json.loads((pxe_dir / MANIFEST).read_text())
+        data["artifacts"] = [Artifact(**a) for a in data.get("artifacts", [])]
+        return cls(**data)
+
+    def table(self) -> str:
+        """The short table `invoke pxe` prints: file, role, size."""
+        rows = [(a.path, a.role, human(a.size)) for a in self.artifacts]
+        w0 = max([len(r[0]) for r in rows] + [4])
+        w1 = max([len(r[1]) for r in rows] + [4])
+        lines = [f"{'file':<{w0}}  {'role':<{w1}}  {'size':>9}"]
+        lines += [f"{p:<{w0}}  {r:<{w1}}  {s:>9}" for p, r, s in rows]
+        total = sum(a.size for a in self.artifacts)
+        lines.append(f"{'total':<{w0}}  {'':<{w1}}  {human(total):>9}")
+        return "\n".join(lines)
+
+
+def human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def artifact(out_dir: Path, path: Path, role: str) -> Artifact:
+    return Artifact(path=path.relative_to(out_dir).as_posix(), role=role,
+                    size=path.stat().st_size, sha256=sha256_file(path))
+
+
+def kernel_version(path: Path) -> str:
+    """The version string of an x86 bzImage (setup header field `kernel_version`), or 'unknown'.
+
+    Read from the image itself so any kernel (not only $LFS's) gets a correct manifest.
+    """
+    with open(path, "rb") as f:
+        head = f.read(0x4000)
+        if head[0x202:0x206] != b"HdrS":
+            return "unknown"
+        off = int.from_bytes(head[0x20E:0x210], "little") + 0x200
+        f.seek(off)
+        raw = f.read(256).split(b"\0", 1)[0]
+    text = raw.decode("ascii", "replace").strip()
+    return text.split(" ", 1)[0] or "unknown"

@@ -1,0 +1,300 @@
+"""Running steps: fresh source tree, the book's clean environment, the right user, a log.
+
+`run_plan` executes what `plan.plan_stage` decided, recording every transition in the state
+store *before* acting on it, so that a kill at any instant leaves a record the next run can
+read: "running" with a pid means "was interrupted here", never "done".
+"""
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from .book import Step
+from .errors import BookError, ConfigError, Interrupted, NeedsRoot, StepFailed
+from .packages import Package, PackageList
+from .plan import Plan, StepView
+from .proc import kill_stale_group, kill_tree, spawn
+from .progress import StageProgress
+from .settings import Settings
+from .state import State, StateStore, StepRecord, boot_id, process_start
+from .users import Identity, build_user, current
+
+TAIL_LINES = 40
+TAR_FLAGS = {".gz": "-z", ".tgz": "-z", ".xz": "-J", ".bz2": "-j", ".zst": "--zstd",
+             ".lz": "--lzip", ".lzma": "--lzma", ".tar": ""}
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    packages: PackageList
+    store: StateStore
+    state: State
+    verbose: bool = False
+    progress: bool | None = None
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    resume_hint: str = "invoke stage1"
+
+    @property
+    def work_root(self) -> Path:
+        return self.settings.root / "sources" / "build"
+
+    def log_path(self, step: Step) -> Path:
+        return self.settings.state_dir / "logs" / step.stage / f"{step.name}.log"
+
+
+def repair_stale(store: StateStore, state: State) -> list[str]:
+    """Mark 'running' records left by a killed lfsbuild as interrupted (holding the lock).
+
+    Their processes normally died with lfsbuild (PID namespace); if one survived (no namespace
+    available to a normal user), its process group is killed, unless the pid was reused.
+    """
+    repaired = []
+    me = boot_id()
+    for sid, rec in state.steps.items():
+        if rec.status != "running":
+            continue
+        if rec.pid and rec.boot_id == me and process_start(rec.pid) == rec.pid_start:
+            kill_stale_group(rec.pid)
+        rec.status = "interrupted"
+        repaired.append(sid)
+    if repaired:
+        store.save(state)
+    return repaired
+
+
+def needs_root(plan: Plan) -> None:
+    chroot_steps = [v.step.name for v in plan.run if v.step.run == "chroot"]
+    if chroot_steps and os.geteuid() != 0:
+        raise NeedsRoot(
+            f"{plan.stage} runs inside a chroot ({', '.join(chroot_steps[:3])}...), which needs "
+            f"root for mounts and namespaces",
+            f"run it as root: sudo -E invoke {plan.stage}")
+
+
+def run_plan(plan: Plan, ctx: RunContext) -> list[StepRecord]:
+    """Run every step of the plan in order; stop at the first failure (StepFailed)."""
+    needs_root(plan)
+    prepare_root(ctx.settings)
+    if any(v.step.run == "user" for v in plan.run):
+        build_user(ctx.settings.user)  # root-run layout steps chown to it, so it must exist first
+    bar = StageProgress(plan, ctx.state, enabled=ctx.progress, out=ctx.out)
+    done = []
+    try:
+        for view in plan.run:
+            bar.start(view)
+            rec = run_step(view, ctx)
+            bar.finish(view, rec)
+            done.append(rec)
+            if ctx.state.sbu_seconds is None and view.step.sbu >= 0.5:
+                ctx.state.sbu_seconds = rec.duration / view.step.sbu  # the local SBU
+                ctx.store.save(ctx.state)
+    finally:
+        bar.close()
+    return done
+
+
+def prepare_root(settings: Settings) -> None:
+    """$LFS and $LFS/sources exist (sources sticky and world-writable, as the book sets it)."""
+    root = settings.root
+    root.mkdir(parents=True, exist_ok=True)
+    src = root / "sources"
+    src.mkdir(exist_ok=True)
+    if src.stat().st_mode & 0o7777 != 0o1777 and src.stat().st_uid == os.geteuid():
+        src.chmod(0o1777)
+    (src / "build").mkdir(exist_ok=True)
+    if (src / "build").stat().st_uid == os.geteuid():
+        (src / "build").chmod(0o1777)
+
+
+def identity_for(step: Step, settings: Settings) -> Identity:
+    if step.run == "user":
+        return build_user(settings.user)
+    return current()
+
+
+def run_step(view: StepView, ctx: RunContext) -> StepRecord:
+    step = view.step
+    who = identity_for(step, ctx.settings)
+    workdir = ctx.work_root / f"{step.stage}-{step.name}"
+    log_path = ctx.log_path(step)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    rec = StepRecord(status="running", fingerprint=view.fingerprint, inputs=view.inputs,
+                     started=time.time(), log=str(log_path), workdir=str(workdir),
+                     boot_id=boot_id())
+    ctx.state.steps[step.id] = rec
+    ctx.store.save(ctx.state)
+
+    with open(log_path, "wb") as log:
+        log.write(f"# lfsbuild: {step.id} ({step.title}) started {time.ctime()}\n".encode())
+        srcdir = prepare_workdir(step, workdir, who, ctx, log)
+        argv, env = step_command(step, workdir, srcdir, who, ctx)
+        log.write(f"# as {who.name}; cwd {srcdir or workdir}\n".encode())
+        log.flush()
+        proc = spawn(argv, env=env, cwd=str(srcdir or workdir), stdin=subprocess.DEVNULL,
+                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        rec.pid, rec.pid_start = proc.pid, process_start(proc.pid)
+        ctx.store.save(ctx.state)
+        tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        try:
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                log.write(raw)
+                line = raw.decode(errors="replace").rstrip("\n")
+                tail.append(line)
+                if ctx.verbose:
+                    ctx.out.write(line + "\n")
+            code = proc.wait()
+        except KeyboardInterrupt:
+            kill_tree(proc)
+            _finish(rec, "interrupted", None, ctx)
+            log.write(b"# lfsbuild: interrupted by the user\n")
+            raise Interrupted(f"{step.id} interrupted; its build directory is kept: {workdir}",
+                              f"run `{ctx.resume_hint}` to resume at {step.name}") from None
+        log.write(f"# lfsbuild: exit status {code} after {time.time() - rec.started:.1f} s\n"
+                  .encode())
+
+    if code != 0:
+        _finish(rec, "failed", code, ctx)
+        tail_text = "\n".join(f"  | {ln}" for ln in tail)
+        raise StepFailed(
+            f"{step.id} ({step.title}) failed with exit status {code}\n"
+            f"last {len(tail)} lines of its log:\n{tail_text}\n"
+            f"full log:        {log_path}\n"
+            f"build directory: {workdir} (kept for inspection)",
+            f"fix the cause (or the recipe {step.path}), then run `{ctx.resume_hint}` "
+            f"to resume at {step.name} with a fresh source tree")
+    shutil.rmtree(workdir, ignore_errors=True)
+    _finish(rec, "done", 0, ctx)
+    return rec
+
+
+def _finish(rec: StepRecord, status: str, code: int | None, ctx: RunContext) -> None:
+    rec.status, rec.exit_code, rec.finished = status, code, time.time()
+    rec.pid = rec.pid_start = None
+    ctx.store.save(ctx.state)
+
+
+# ----------------------------------------------------------------------------- work directory
+
+def prepare_workdir(step: Step, workdir: Path, who: Identity, ctx: RunContext,
+                    log: "os.PathLike | object") -> Path | None:
+    """A fresh directory with the package (and extras inside it) unpacked, owned by `who`."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    _chown(workdir, who)
+    _check_reachable(workdir, who, ctx.settings)
+    srcdir = None
+    if step.package:
+        srcdir = unpack(ctx.packages.get(step.package), ctx, workdir, who, step)
+        for extra in step.extras:
+            tmp = workdir / f".extra-{extra}"
+            tmp.mkdir()
+            _chown(tmp, who)
+            top = unpack(ctx.packages.get(extra), ctx, tmp, who, step)
+            os.rename(top, srcdir / extra)
+            tmp.rmdir()
+    elif step.extras:
+        raise BookError(f"{step.path}: 'extra' needs a 'package' to unpack into")
+    if step.patches:
+        pdir = workdir / "patches"
+        pdir.mkdir()
+        for name in step.patches:
+            shutil.copyfile(ctx.settings.sources / ctx.packages.get(name).filename,
+                            pdir / f"{name}.patch")
+        _chown_tree(pdir, who)
+    (workdir / "recipe.sh").write_text(step.text)
+    _chown(workdir / "recipe.sh", who)
+    return srcdir
+
+
+def unpack(pkg: Package, ctx: RunContext, into: Path, who: Identity, step: Step) -> Path:
+    """Untar as `who` (reading the tarball through stdin, so the cache may stay private)."""
+    tarball = ctx.settings.sources / pkg.filename
+    if not tarball.exists():
+        raise BookError(f"{step.id} needs {pkg.name} but {tarball} is missing",
+                        "run `invoke fetch` (stage tasks fetch what they need automatically)")
+    flag = next((f for suf, f in TAR_FLAGS.items() if pkg.filename.endswith(suf)), None)
+    if flag is None:
+        raise BookError(f"{step.id}: {pkg.filename} is not a tarball lfsbuild can unpack",
+                        "declare patches with '#: patches:', not as a package")
+    cmd = [*who.wrap(), "tar", "-x", *([flag] if flag else []), "-f", "-", "-C", str(into),
+           "--no-same-owner"]
+    with open(tarball, "rb") as f:
+        res = subprocess.run(cmd, stdin=f, capture_output=True)
+    if res.returncode != 0:
+        raise BookError(f"unpacking {tarball} failed: {res.stderr.decode(errors='replace')[-500:]}",
+                        f"`invoke verify --only {pkg.name}` checks the file")
+    entries = [p for p in into.iterdir()]
+    if len(entries) != 1 or not entries[0].is_dir():
+        raise BookError(f"{pkg.filename} did not unpack into one top-level directory "
+                        f"({len(entries)} entries)", "recipes expect one source tree per package")
+    return entries[0]
+
+
+def _chown(path: Path, who: Identity) -> None:
+    if not who.is_self:
+        os.chown(path, who.uid, who.gid)
+
+
+def _chown_tree(path: Path, who: Identity) -> None:
+    _chown(path, who)
+    for p in path.rglob("*"):
+        _chown(p, who)
+
+
+def _check_reachable(workdir: Path, who: Identity, settings: Settings) -> None:
+    if who.is_self:
+        return
+    ok = subprocess.run([*who.wrap(), "test", "-w", str(workdir)], capture_output=True)
+    if ok.returncode != 0:
+        raise ConfigError(
+            f"the build user {who.name!r} cannot write to {workdir}: a parent directory of "
+            f"lfs.root ({settings.root}) is not accessible to it",
+            "put $LFS somewhere every user can reach, e.g. INVOKE_LFS_ROOT=/mnt/lfs")
+
+
+# ----------------------------------------------------------------------------- command + env
+
+def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
+                 ctx: RunContext) -> tuple[list[str], dict[str, str]]:
+    s = ctx.settings
+    facts = {"JOBS": str(s.jobs), "MAKEFLAGS": f"-j{s.jobs}",
+             "PKG_NAME": step.package or "", "LFS_USER": build_user_name(s),
+             **step.version_vars(ctx.packages)}
+    if step.package:
+        facts["PKG_VERSION"] = ctx.packages.get(step.package).version
+    if step.run == "chroot":
+        from .chroot import book_env, chroot_argv
+        inside = "/" + str(workdir.relative_to(s.root))
+        env = book_env(term=os.environ.get("TERM", "dumb"), jobs=s.jobs, extra={
+            **facts, "WORK_DIR": inside, "PATCHES": f"{inside}/patches",
+            "SRC_DIR": "/" + str(srcdir.relative_to(s.root)) if srcdir else inside})
+        argv = chroot_argv(s.root, ["/bin/bash", "-c", 'cd "$1" && exec /bin/bash -e "$2"',
+                                    "lfsbuild", env["SRC_DIR"], f"{inside}/recipe.sh"], env)
+        return argv, {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    path = f"{s.root}/tools/bin:/usr/bin"
+    if not Path("/bin").is_symlink():
+        path += ":/bin"
+    if who.uid == 0:
+        path = f"{s.root}/tools/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    env = {"HOME": who.home, "TERM": os.environ.get("TERM", "dumb"), "LFS": str(s.root),
+           "LFS_TGT": s.target, "LC_ALL": "POSIX", "PATH": path,
+           "CONFIG_SITE": f"{s.root}/usr/share/config.site", **facts,
+           "WORK_DIR": str(workdir), "PATCHES": str(workdir / "patches"),
+           "SRC_DIR": str(srcdir or workdir)}
+    argv = [*who.wrap(), "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()),
+            "/bin/bash", "--noprofile", "--norc", "-e", str(workdir / "recipe.sh")]
+    return argv, env
+
+
+def build_user_name(settings: Settings) -> str:
+    return settings.user if os.geteuid() == 0 else current().name

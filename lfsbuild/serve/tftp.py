@@ -1,0 +1,462 @@
+"""A read-only TFTP server: RFC 1350 plus options (RFC 2347/2348/2349/7440).
+
+Why our own and not tftpy/py3tftp/ptftpd/PyPXE: none of them is both maintained and
+complete (tftpy has no windowsize, the others are unmaintained or fail on large files),
+and the Python ones are 1.5-3x slower than tftpd-hpa on the hot path. A transfer here is
+one thread with its own connected UDP socket (its TID); each block is read with one
+`preadv` into a preallocated slot and sent with one `send`, and a window's slots are kept
+so a retransmitted window is never re-read.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .paths import OpenFile, Refused, open_inside
+
+OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
+E_UNDEF, E_NOT_FOUND, E_ACCESS, E_FULL, E_ILLEGAL, E_TID, E_EXISTS, E_USER, E_OPTION = range(9)
+
+MAX_REQUEST = 4096          # RFC 2347 requests fit 512 bytes; be lenient, but bounded
+MAX_BLKSIZE = 65464         # RFC 2348 upper bound
+MAX_WINDOW_BYTES = 512 << 10   # per transfer, x2 for read-ahead: bounds memory per client
+MAX_NETASCII_SOURCE = 64 << 20  # netascii is converted in memory; keep that bounded
+
+log = logging.getLogger("lfsbuild.serve")
+
+
+class ProtocolError(Exception):
+    """Something the peer sent is refused with a TFTP error `code`."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _GiveUp(Exception):
+    """The transfer ends early; the message goes into the log line."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed RRQ/WRQ. Option names are lower-cased, values kept as sent."""
+
+    opcode: int
+    filename: str
+    mode: str
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """What this transfer runs with, and the OACK to send (empty: no OACK, RFC 1350)."""
+
+    blksize: int = 512
+    windowsize: int = 1
+    timeout: float = 1.0
+    oack: dict[str, str] = field(default_factory=dict)
+
+
+def error_packet(code: int, message: str) -> bytes:
+    """An ERROR datagram; the message is what a person reading the client's output sees."""
+    return struct.pack(">HH", OP_ERROR, code) + message.encode("ascii", "replace")[:500] + b"\0"
+
+
+def parse_request(packet: bytes) -> Request:
+    """Parse an RRQ/WRQ or raise `ProtocolError` saying what is wrong with it."""
+    if len(packet) < 4:
+        raise ProtocolError(E_ILLEGAL, "truncated packet")
+    opcode = packet[0] << 8 | packet[1]
+    if opcode not in (OP_RRQ, OP_WRQ):
+        raise ProtocolError(E_ILLEGAL, f"opcode {opcode} is not a request")
+    fields = packet[2:].split(b"\0")
+    if fields[-1] != b"":
+        raise ProtocolError(E_ILLEGAL, "truncated request: last field is not NUL-terminated")
+    fields.pop()
+    while len(fields) > 2 and fields[-1] == b"":
+        fields.pop()            # some boot ROMs pad requests with NULs
+    if len(fields) < 2:
+        raise ProtocolError(E_ILLEGAL, "request lacks a file name or mode")
+    name, mode_raw, *opts = fields
+    mode = mode_raw.decode("ascii", "replace").lower()
+    if mode not in ("octet", "netascii"):
+        raise ProtocolError(E_ILLEGAL, f"transfer mode {mode!r} is not supported; use octet")
+    if len(opts) % 2:
+        raise ProtocolError(E_OPTION, "an option has no value")
+    try:
+        options = {opts[i].decode("ascii").lower(): opts[i + 1].decode("ascii")
+                   for i in range(0, len(opts), 2)}
+    except UnicodeDecodeError:
+        raise ProtocolError(E_ILLEGAL, "options must be ASCII") from None
+    return Request(opcode, name.decode("utf-8", "surrogateescape"), mode, options)
+
+
+def _int_option(options: dict[str, str], name: str, low: int, high: int | None) -> int | None:
+    value = options.get(name)
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 9:
+        raise ProtocolError(E_OPTION, f"option {name}={value!r} is not a number")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        top = "" if high is None else f"..{high}"
+        raise ProtocolError(E_OPTION, f"option {name}={number} out of range {low}{top}")
+    return number
+
+
+def negotiate(options: dict[str, str], size: int, default_timeout: float) -> Negotiated:
+    """Decide blksize/windowsize/timeout/tsize (pure). Unknown options are ignored (RFC 2347)."""
+    oack: dict[str, str] = {}
+    blksize = _int_option(options, "blksize", 8, None)
+    if blksize is not None:
+        blksize = min(blksize, MAX_BLKSIZE)     # RFC 2348: the server may answer smaller
+        oack["blksize"] = str(blksize)
+    timeout = _int_option(options, "timeout", 1, 255)
+    if timeout is not None:
+        oack["timeout"] = str(timeout)
+    if "tsize" in options:
+        _int_option(options, "tsize", 0, None)
+        if size:    # curl 7.88 aborts on "tsize 0" (with tftpd-hpa too); RFC 2347 lets us omit it
+            oack["tsize"] = str(size)
+    windowsize = _int_option(options, "windowsize", 1, 65535)
+    if windowsize is not None:
+        # RFC 7440 lets the server answer smaller; a window's buffers are held in memory
+        windowsize = min(windowsize, max(1, MAX_WINDOW_BYTES // (blksize or 512)))
+        oack["windowsize"] = str(windowsize)
+    return Negotiated(blksize=blksize or 512, windowsize=windowsize or 1,
+                      timeout=float(timeout) if timeout else default_timeout, oack=oack)
+
+
+def _netascii_copy(src: OpenFile) -> OpenFile:
+    """Convert to netascii (LF -> CR LF, CR -> CR NUL) into an anonymous memory file.
+
+    The hot path then stays the same pread-from-a-descriptor for both modes.
+    """
+    if src.size > MAX_NETASCII_SOURCE:
+        raise ProtocolError(E_UNDEF, "file too large for netascii mode; use octet (binary) mode")
+    with os.fdopen(os.dup(src.fd), "rb") as f:
+        data = f.read().replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")
+    fd = os.memfd_create("netascii", os.MFD_CLOEXEC)
+    os.write(fd, data)
+    return OpenFile(fd=fd, size=len(data), path=src.path)
+
+
+@dataclass
+class Stats:
+    """Counters for the one-line summary `serve_forever` prints at exit."""
+
+    ok: int = 0
+    failed: int = 0
+    bytes: int = 0
+
+
+class TftpServer:
+    """Listens on one UDP port and runs each read request in its own thread.
+
+    `timeout` is the retransmit timeout in seconds unless the client asks for one;
+    after `retries` timeouts in a row the transfer is abandoned and cleaned up.
+    """
+
+    def __init__(self, root_real: str, bind: str = "0.0.0.0", port: int = 69, *,
+                 timeout: float = 1.0, retries: int = 5, max_transfers: int = 256,
+                 logger: logging.Logger | None = None) -> None:
+        self.root_real = root_real
+        self.bind, self.requested_port = bind, port
+        self.timeout, self.retries, self.max_transfers = timeout, retries, max_transfers
+        self.log = logger or log
+        self.family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+        self.stats = Stats()
+        self._lock = threading.Lock()
+        self._active: dict[tuple, _Transfer] = {}
+        self._stopping = threading.Event()
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self.port = port
+
+    @property
+    def active(self) -> int:
+        """Transfers in progress (tests use it to see that stalled clients are cleaned up)."""
+        with self._lock:
+            return len(self._active)
+
+    def start(self) -> None:
+        """Bind (raises OSError, which the caller turns into ServeError) and start listening."""
+        sock = socket.socket(self.family, socket.SOCK_DGRAM)
+        try:
+            sock.bind((self.bind, self.requested_port))
+        except OSError:
+            sock.close()
+            raise
+        sock.settimeout(0.2)    # how often the listener notices stop()
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        self._thread = threading.Thread(target=self._listen, name="tftp-listener", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop listening, abort running transfers and wait (briefly) for their threads."""
+        self._stopping.set()
+        if self._thread:
+            self._thread.join()
+        if self._sock:
+            self._sock.close()
+        with self._lock:
+            transfers = list(self._active.values())
+        for t in transfers:
+            t.abort()
+        for t in transfers:
+            t.thread.join(timeout=2)
+
+    def _listen(self) -> None:
+        assert self._sock is not None
+        buf = bytearray(MAX_REQUEST + 1)
+        while not self._stopping.is_set():
+            try:
+                n, addr = self._sock.recvfrom_into(buf)
+            except TimeoutError:
+                continue
+            except OSError:
+                continue        # e.g. an ICMP error for an earlier reply; keep serving
+            try:
+                self._handle(bytes(buf[:n]), addr)
+            except OSError as exc:  # a reply could not be sent: that client's problem only
+                self.log.debug("tftp %s: cannot reply: %s", addr, exc)
+
+    def _reply_error(self, addr: tuple, code: int, message: str) -> None:
+        assert self._sock is not None
+        self._sock.sendto(error_packet(code, message), addr)
+        self.log.info("tftp %s:%d refused: %s", addr[0], addr[1], message)
+
+    def _handle(self, packet: bytes, addr: tuple) -> None:
+        if len(packet) > MAX_REQUEST:
+            return self._reply_error(addr, E_ILLEGAL, "request too long")
+        if len(packet) < 2:
+            return              # not even an opcode: nothing to answer
+        opcode = packet[0] << 8 | packet[1]
+        if opcode == OP_ERROR:
+            return              # never answer an error with an error
+        if opcode in (OP_DATA, OP_ACK, OP_OACK):
+            return self._reply_error(addr, E_TID, "unknown transfer ID")
+        if opcode == OP_WRQ:
+            return self._reply_error(addr, E_ACCESS, "this server is read-only")
+        try:
+            request = parse_request(packet)
+        except ProtocolError as exc:
+            return self._reply_error(addr, exc.code, exc.message)
+        with self._lock:
+            if addr in self._active:
+                return          # a retransmitted RRQ; its transfer is already running
+            if len(self._active) >= self.max_transfers:
+                busy = True
+            else:
+                busy = False
+                transfer = _Transfer(self, addr, request)
+                self._active[addr] = transfer
+        if busy:
+            return self._reply_error(addr, E_UNDEF, "server busy, try again later")
+        transfer.thread.start()
+
+    def _finished(self, transfer: _Transfer, ok: bool, sent: int) -> None:
+        with self._lock:
+            self._active.pop(transfer.addr, None)
+            if ok:
+                self.stats.ok += 1
+            else:
+                self.stats.failed += 1
+            self.stats.bytes += sent
+
+
+class _Transfer:
+    """One read request, from the first reply to the last ACK, in its own thread."""
+
+    def __init__(self, server: TftpServer, addr: tuple, request: Request) -> None:
+        self.server, self.addr, self.request = server, addr, request
+        self.sock = socket.socket(server.family, socket.SOCK_DGRAM)
+        self.thread = threading.Thread(target=self.run, name=f"tftp-{addr[0]}:{addr[1]}",
+                                       daemon=True)
+        self._aborted = False
+        self.sent = 0
+
+    def abort(self) -> None:
+        """Wake the thread out of recv (shutdown does that for UDP on Linux)."""
+        self._aborted = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def run(self) -> None:
+        srv, req = self.server, self.request
+        start = time.monotonic()
+        opened: OpenFile | None = None
+        opts = Negotiated()
+        outcome, ok = "ok", False
+        try:
+            self.sock.bind((srv.bind, 0))
+            self.sock.connect(self.addr)
+            self.sock.setblocking(True)
+            try:
+                opened = open_inside(srv.root_real, req.filename)
+                if req.mode == "netascii":
+                    plain = opened
+                    try:
+                        opened = _netascii_copy(plain)
+                    finally:
+                        os.close(plain.fd)
+                opts = negotiate(req.options, opened.size, srv.timeout)
+            except Refused as exc:
+                code = E_NOT_FOUND if exc.not_found else E_ACCESS
+                raise ProtocolError(code, exc.reason) from None
+            self._set_timeout(opts.timeout)
+            if opts.oack:
+                self._handshake(opts)
+            self._send_file(opened.fd, opened.size, opts.blksize, opts.windowsize)
+            ok = True
+        except ProtocolError as exc:
+            outcome = f"refused: {exc.message}"
+            self._send_quietly(error_packet(exc.code, exc.message))
+        except _GiveUp as exc:
+            outcome = f"failed: {exc}"
+            if not self._aborted:
+                self._send_quietly(error_packet(E_UNDEF, str(exc)))
+        except OSError as exc:
+            outcome = f"failed: {exc.strerror or exc}"
+        finally:
+            if opened is not None:
+                os.close(opened.fd)
+            self.sock.close()
+            elapsed = time.monotonic() - start
+            opt_text = " ".join(f"{k}={v}" for k, v in opts.oack.items()) or "no options"
+            rate = self.sent / elapsed / 1e6 if elapsed > 0 else 0.0
+            srv.log.info('tftp %s:%d "%s" %s %s: %s, %d bytes in %.3f s (%.1f MB/s)',
+                         self.addr[0], self.addr[1], req.filename, req.mode, opt_text,
+                         outcome, self.sent, elapsed, rate)
+            srv._finished(self, ok, self.sent)
+
+    def _send_quietly(self, packet: bytes) -> None:
+        try:
+            self.sock.send(packet)
+        except OSError:
+            pass
+
+    def _set_timeout(self, seconds: float) -> None:
+        """Kernel receive timeout on a blocking socket: one recv syscall per ACK.
+
+        Python's own `settimeout` polls before every send and recv, which doubles the
+        syscalls on the hot path; a timed-out recv here raises BlockingIOError instead.
+        """
+        sec = int(seconds)
+        usec = max(int((seconds - sec) * 1e6), 1 if sec == 0 else 0)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", sec, usec))
+
+    def _check_aborted(self) -> None:
+        if self._aborted:
+            raise _GiveUp("server stopping")
+
+    def _handshake(self, opts: Negotiated) -> None:
+        """Send the OACK until the client acknowledges it with ACK 0 (RFC 2347)."""
+        oack = struct.pack(">H", OP_OACK) + b"".join(
+            k.encode() + b"\0" + v.encode() + b"\0" for k, v in opts.oack.items())
+        buf = bytearray(516)
+        for _ in range(self.server.retries + 1):
+            self.sock.send(oack)
+            deadline = time.monotonic() + opts.timeout
+            while True:
+                self._check_aborted()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._set_timeout(remaining)
+                try:
+                    n = self.sock.recv_into(buf)
+                except BlockingIOError:
+                    break
+                if n >= 4 and buf[0] == 0 and buf[1] == OP_ACK:
+                    if buf[2] == 0 and buf[3] == 0:
+                        self._set_timeout(opts.timeout)
+                        return
+                elif n >= 4 and buf[0] == 0 and buf[1] == OP_ERROR:
+                    raise _GiveUp("client refused the options: " + _error_text(buf, n))
+        raise _GiveUp("client did not acknowledge the options")
+
+    def _send_file(self, fd: int, size: int, blksize: int, window: int) -> None:
+        """The hot path: send windows of blocks, restart after the last ACKed one on loss.
+
+        Block numbers are absolute here and wrap to 0 after 65535 on the wire, as curl,
+        tftp-hpa and atftp expect. ACKs are mapped back by their 16-bit distance from the
+        last acknowledged block; duplicates and stale ones are ignored (no Sorcerer's
+        Apprentice), a mid-window ACK restarts the window after it (RFC 7440).
+        """
+        total = size // blksize + 1          # the last block is short, possibly empty
+        # two windows of slots: the next window is read while the client handles this one,
+        # so after an ACK only `send` calls stand between the client and its next data
+        nslots = min(2 * window, total)
+        slots = [bytearray(4 + blksize) for _ in range(nslots)]
+        for s in slots:
+            s[1] = OP_DATA
+        views = [memoryview(s) for s in slots]
+        payloads = [(v[4:],) for v in views]
+        ready: list[memoryview] = list(views)   # the datagram each slot holds
+        held = [-1] * nslots                    # the block each slot holds
+        rbuf = bytearray(516)
+        sock, preadv, pack_into = self.sock, os.preadv, struct.pack_into
+        send, recv_into = sock.send, sock.recv_into
+        retries = self.server.retries
+        acked, nxt, tries = 0, 1, 0
+
+        def load(block: int) -> int:
+            i = block % nslots
+            got = preadv(fd, payloads[i], (block - 1) * blksize)
+            pack_into(">H", slots[i], 2, block & 0xFFFF)
+            ready[i] = views[i] if got == blksize else views[i][:4 + got]
+            held[i] = block
+            return i
+
+        try:
+            while acked < total:
+                end = acked + window
+                if end > total:
+                    end = total
+                while nxt <= end:
+                    i = nxt % nslots
+                    if held[i] != nxt:
+                        load(nxt)
+                    send(ready[i])
+                    nxt += 1
+                ahead = end + window
+                if ahead > total:
+                    ahead = total
+                for block in range(nxt, ahead + 1):
+                    if held[block % nslots] != block:
+                        load(block)
+                try:
+                    n = recv_into(rbuf)
+                except BlockingIOError:
+                    tries += 1
+                    if tries > retries:
+                        raise _GiveUp(f"no ACK after {retries} retransmissions") from None
+                    nxt = acked + 1
+                    continue
+                if n >= 4 and rbuf[0] == 0 and rbuf[1] == OP_ACK:
+                    delta = ((rbuf[2] << 8 | rbuf[3]) - acked) & 0xFFFF
+                    if 0 < delta < nxt - acked:
+                        acked += delta
+                        tries = 0
+                        if acked < nxt - 1:
+                            nxt = acked + 1
+                elif n >= 4 and rbuf[0] == 0 and rbuf[1] == OP_ERROR:
+                    raise _GiveUp("client aborted: " + _error_text(rbuf, n))
+                elif n == 0:
+                    self._check_aborted()
+        finally:
+            self.sent = min(acked * blksize, size)
+
+
+def _error_text(buf: bytearray, n: int) -> str:
+    return bytes(buf[4:n]).split(b"\0")[0].decode("ascii", "replace") or "(no message)"

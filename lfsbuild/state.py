@@ -1,0 +1,166 @@
+"""What is done, as stamps with fingerprints (BitBake-style), plus the one-build-at-a-time lock.
+
+A step counts as done only if its last run succeeded *and* its fingerprint still matches: the
+recipe text, the checksums of what it unpacks, the settings it sees and the fingerprint of the
+step before it. The store is one small JSON file replaced atomically, so a crash or power loss
+leaves either the old or the new state, never a torn one.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .book import Step
+from .errors import LockedError
+from .fetch import atomic_write
+from .packages import PackageList
+from .settings import Settings
+
+STATE_VERSION = 1
+
+
+@dataclass
+class StepRecord:
+    status: str                   # "running" | "done" | "failed" | "interrupted"
+    fingerprint: str
+    inputs: str                   # this step's own inputs, to tell "changed" from "earlier changed"
+    started: float = 0.0
+    finished: float = 0.0
+    log: str = ""
+    workdir: str = ""
+    exit_code: int | None = None
+    pid: int | None = None        # process group leader of a running step, for stale-run cleanup
+    pid_start: str | None = None  # its start time (from /proc) so a reused pid is never killed
+    boot_id: str | None = None
+    tests: dict | None = None     # test-suite summary (stage 4)
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.finished - self.started) if self.finished else 0.0
+
+
+@dataclass
+class State:
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    sbu_seconds: float | None = None  # the local SBU, calibrated on this machine
+
+
+class StateStore:
+    """state.json under the state directory; load/save only, policy lives in plan/runner."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.dir = state_dir
+        self.path = state_dir / "state.json"
+
+    def load(self) -> State:
+        try:
+            raw = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return State()
+        except ValueError:
+            # cannot happen through atomic writes; a hand-edited file must not lose the build
+            backup = self.path.with_suffix(f".damaged.{int(time.time())}")
+            os.replace(self.path, backup)
+            return State()
+        steps = {k: StepRecord(**v) for k, v in raw.get("steps", {}).items()}
+        return State(steps=steps, sbu_seconds=raw.get("sbu_seconds"))
+
+    def save(self, state: State) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = {"version": STATE_VERSION, "sbu_seconds": state.sbu_seconds,
+                "steps": {k: asdict(v) for k, v in sorted(state.steps.items())}}
+        atomic_write(self.path, json.dumps(data, indent=1).encode())
+
+
+class BuildLock:
+    """An exclusive flock on the state directory: a second build on the same $LFS refuses.
+
+    The kernel drops a flock when its holder dies (even by SIGKILL or a reboot), so a lock is
+    never stale; what can be stale is a "running" step record, which the runner repairs.
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "lock"
+        self.fd = -1
+
+    def __enter__(self) -> "BuildLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(self.fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(self.fd)
+            raise LockedError(f"another lfsbuild run is working on this $LFS ({holder})",
+                              "wait for it to finish, or stop it; two builds on one $LFS "
+                              "would corrupt each other") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"pid {os.getpid()}, started {time.ctime()}\n".encode(), 0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)
+
+    def held_elsewhere(self) -> bool:
+        """Is a build running right now (so 'running' records are live, not stale)?"""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+
+# ----------------------------------------------------------------------------- fingerprints
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+
+
+def step_inputs(step: Step, packages: PackageList, settings: Settings) -> str:
+    """What this step alone depends on. `jobs` is left out on purpose: -j does not change output."""
+    return _digest({
+        "recipe": step.text,
+        "run": step.run,
+        "packages": [(n, packages.get(n).md5) for n in step.needs],
+        "versions": step.version_vars(packages),
+        "settings": {"root": str(settings.root), "target": settings.target,
+                     "user": settings.user if step.run == "user" else None},
+    })
+
+
+def fingerprints(steps: Iterable[Step], packages: PackageList,
+                 settings: Settings) -> Iterator[tuple[Step, str, str]]:
+    """(step, inputs, fingerprint) in order; each fingerprint chains the previous one."""
+    prev = ""
+    for step in steps:
+        inputs = step_inputs(step, packages, settings)
+        prev = _digest([inputs, prev])
+        yield step, inputs, prev
+
+
+def boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+
+
+def process_start(pid: int) -> str | None:
+    """Field 22 of /proc/PID/stat: together with the pid, a process's identity."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]

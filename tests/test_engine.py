@@ -1,0 +1,216 @@
+"""The step engine end to end: a real test book, real compiles, real signals, via `invoke`."""
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_invoke
+from httpserver import FileServer
+from testbook import make_test_book
+
+TEST_USER = "lfsbt"
+IS_ROOT = os.geteuid() == 0
+
+SLOW = """( while true; do date >> "$LFS/tools/writer.log"; sleep 0.1; done ) &
+sleep 120
+"""
+
+
+@pytest.fixture
+def world():
+    """A world-readable temp dir (the build user must reach $LFS), a served test book, env."""
+    base = Path(tempfile.mkdtemp(prefix="lfsbuild-engine-", dir="/tmp"))
+    base.chmod(0o755)
+    srv = FileServer()
+    with srv:
+        tb = make_test_book(base, f"{srv.url}/pub")
+        srv.files.update(tb.tarballs)
+        env = dict(os.environ, INVOKE_LFS_ROOT=str(base / "lfs"),
+                   INVOKE_LFS_SOURCES=str(base / "sources"), INVOKE_LFS_PACKAGES=str(tb.packages),
+                   INVOKE_LFS_BOOK=str(tb.book), INVOKE_LFS_USER=TEST_USER, INVOKE_LFS_JOBS="2",
+                   INVOKE_LFS_MIRRORS="")
+        yield {"base": base, "lfs": base / "lfs", "tb": tb, "env": env, "srv": srv}
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def state_of(w) -> dict:
+    return json.loads((w["lfs"] / ".lfsbuild" / "state.json").read_text())["steps"]
+
+
+def stamp(w, name: str) -> str:
+    return (w["lfs"] / "tools" / f"{name}.stamp").read_text()
+
+
+def step_processes(lfs: Path) -> list[int]:
+    """Host pids of every process that runs with LFS=<this test's $LFS> in its environment."""
+    needle = f"LFS={lfs}".encode()
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            env = (d / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in env.split(b"\0"):
+            pids.append(int(d.name))
+    return pids
+
+
+def start_stage(w, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "invoke", "stage1", *args], cwd=REPO,
+                            env=w["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_whole_stage_runs_then_nothing_to_do(world):
+    r = run_invoke(["stage1"], world["env"], check=True)
+    assert "stage1: 4 step(s) done" in r.stdout
+    assert subprocess.run([world["lfs"] / "tools/bin/hello"], capture_output=True,
+                          text=True).stdout == "hello, lfs\n"
+    assert all(v["status"] == "done" for v in state_of(world).values())
+    assert not list((world["lfs"] / "sources/build").iterdir())  # build dirs removed on success
+    r = run_invoke(["stage1"], world["env"], check=True)
+    assert "all 4 steps done" in r.stdout
+    r = run_invoke(["status"], world["env"], check=True)
+    assert "stage1  libgreet" in r.stdout and "local SBU" in r.stdout
+    r = run_invoke(["steps"], world["env"], check=True)
+    assert "stage2  extra" in r.stdout and "pending" in r.stdout
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="building as the unprivileged user needs root")
+def test_as_root_builds_as_unprivileged_user_and_cannot_touch_host(world):
+    forbidden = Path(f"/usr/lfsbuild-forbidden-{os.getpid()}")
+    world["tb"].edit("stage1/040-check.sh", "echo check passed",
+                     f"touch {forbidden} || echo 'refused, as it must be'\necho check passed")
+    run_invoke(["stage1"], world["env"], check=True)
+    uid = pwd.getpwnam(TEST_USER).pw_uid
+    assert (world["lfs"] / "tools/bin/hello").stat().st_uid == uid
+    assert (world["lfs"] / "tools/libgreet.stamp").stat().st_uid == uid
+    assert not forbidden.exists()
+    log = (world["lfs"] / ".lfsbuild/logs/stage1/check.log").read_text()
+    assert "Permission denied" in log and "refused, as it must be" in log
+    # a recipe whose *job* is to write outside $LFS fails the step
+    world["tb"].edit("stage1/040-check.sh", "echo check passed", f"touch {forbidden}")
+    r = run_invoke(["stage1"], world["env"])
+    assert r.returncode == 1 and "stage1/check" in r.stderr and not forbidden.exists()
+
+
+def test_failure_keeps_build_dir_and_resume_skips_earlier_steps(world):
+    world["tb"].edit("stage1/030-hello.sh", "make install", "echo about to fail\nexit 7\nmake install")
+    r = run_invoke(["stage1"], world["env"])
+    assert r.returncode == 1
+    assert "stage1/hello (hello) failed with exit status 7" in r.stderr
+    assert "| about to fail" in r.stderr
+    assert "run `invoke stage1` to resume at hello" in r.stderr
+    assert "Traceback" not in r.stderr
+    kept = world["lfs"] / "sources/build/stage1-hello"
+    assert (kept / "hello-2.3" / "hello").exists()  # kept for inspection, with the binary built
+    lib_stamp = stamp(world, "libgreet")
+    st = state_of(world)
+    assert st["stage1/hello"]["status"] == "failed" and st["stage1/libgreet"]["status"] == "done"
+    world["tb"].edit("stage1/030-hello.sh", "echo about to fail\nexit 7\n", "")
+    r = run_invoke(["stage1", "--dry-run"], world["env"], check=True)
+    assert "run   hello" in r.stdout and "skip  libgreet" in r.stdout
+    run_invoke(["stage1"], world["env"], check=True)
+    assert stamp(world, "libgreet") == lib_stamp     # not rebuilt
+    assert stamp(world, "check") == "check passed\n"
+    assert not kept.exists()
+
+
+def test_changed_recipe_reruns_itself_and_its_successors_only(world):
+    run_invoke(["stage1"], world["env"], check=True)
+    world["tb"].edit("stage1/030-hello.sh", "make\n", "make  # tweaked\n")
+    r = run_invoke(["stage1", "--dry-run"], world["env"], check=True)
+    lines = r.stdout.splitlines()
+    assert "  skip  layout                       done" in lines
+    assert "  skip  libgreet                     done" in lines
+    assert any(l.startswith("  run   hello") and "recipe" in l for l in lines)
+    assert any(l.startswith("  run   check") and "earlier step changed" in l for l in lines)
+    lib, hello = stamp(world, "libgreet"), stamp(world, "hello")
+    run_invoke(["stage1"], world["env"], check=True)
+    assert stamp(world, "libgreet") == lib and stamp(world, "hello") != hello
+
+
+def test_step_selection(world):
+    r = run_invoke(["stage1", "--to", "libgreet"], world["env"], check=True)
+    assert "2 step(s) done" in r.stdout
+    assert not (world["lfs"] / "tools/hello.stamp").exists()
+    r = run_invoke(["stage1", "--step", "libgreet", "--dry-run"], world["env"], check=True)
+    assert "run   libgreet" in r.stdout and "selected with --step" in r.stdout
+    r = run_invoke(["stage1", "--from", "nosuch"], world["env"])
+    assert r.returncode == 1 and "--from nosuch: no such step in stage1" in r.stderr
+    r = run_invoke(["stage1", "--force", "--from", "hello", "--dry-run"], world["env"], check=True)
+    assert "2 step(s) to run" in r.stdout
+
+
+def test_next_stage_requires_the_previous_one(world):
+    r = run_invoke(["stage2"], world["env"])
+    assert r.returncode == 1 and "stage1 is not complete" in r.stderr and "--force" in r.stderr
+    run_invoke(["stage1"], world["env"], check=True)
+    run_invoke(["stage2"], world["env"], check=True)
+    assert (world["lfs"] / "usr/extra.stamp").exists()
+
+
+def test_sigkill_of_lfsbuild_kills_the_step_and_resume_reruns_it(world):
+    world["tb"].edit("stage1/020-libgreet.sh", "make install\n", "make install\n" + SLOW)
+    proc = start_stage(world)
+    wait_for(world["lfs"] / "tools/writer.log")
+    assert step_processes(world["lfs"])
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while step_processes(world["lfs"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert step_processes(world["lfs"]) == []
+    size = (world["lfs"] / "tools/writer.log").stat().st_size
+    time.sleep(0.5)
+    assert (world["lfs"] / "tools/writer.log").stat().st_size == size  # nobody writes any more
+    assert state_of(world)["stage1/libgreet"]["status"] == "running"   # as the kill left it
+    world["tb"].edit("stage1/020-libgreet.sh", SLOW, "")
+    r = run_invoke(["stage1"], world["env"], check=True)
+    assert "stage1/libgreet was interrupted last time" in r.stdout
+    assert all(v["status"] == "done" for v in state_of(world).values())
+
+
+def test_ctrl_c_stops_the_step_tree_and_records_interrupted(world):
+    world["tb"].edit("stage1/020-libgreet.sh", "make install\n", "make install\n" + SLOW)
+    proc = start_stage(world)
+    wait_for(world["lfs"] / "tools/writer.log")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "invoke stage1" in err
+    assert step_processes(world["lfs"]) == []
+    assert state_of(world)["stage1/libgreet"]["status"] == "interrupted"
+
+
+def test_second_concurrent_run_refuses(world):
+    world["tb"].edit("stage1/020-libgreet.sh", "make install\n", "make install\n" + SLOW)
+    proc = start_stage(world)
+    try:
+        wait_for(world["lfs"] / "tools/writer.log")
+        r = run_invoke(["stage1"], world["env"])
+        assert r.returncode == 1
+        assert "another lfsbuild run is working on this $LFS" in r.stderr
+        assert f"pid {proc.pid}" in r.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+    assert step_processes(world["lfs"]) == []

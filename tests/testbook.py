@@ -1,0 +1,119 @@
+"""A small real book for engine tests: tiny C packages with configure + Makefile, real recipes.
+
+stage1: layout (root, like the book's chapter 4) -> libgreet (a static library installed into
+$LFS/tools) -> hello (links against it) -> check (runs it); stage2: one more package. Every
+recipe is plain bash compiled with the host compiler, exactly like a real book section.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from conftest import make_tarball, md5, packages_yaml
+
+CONFIGURE = """#!/bin/sh
+# a tiny autoconf-style configure: --prefix only, writes config.mk
+prefix=/usr/local
+for arg in "$@"; do
+  case $arg in --prefix=*) prefix=${arg#--prefix=} ;; esac
+done
+echo "PREFIX=$prefix" > config.mk
+echo "configured with prefix $prefix"
+"""
+
+LIB_MAKEFILE = """include config.mk
+libgreet.a: greet.o
+\tar rcs $@ $^
+greet.o: greet.c greet.h
+\t$(CC) -c -o $@ greet.c
+install: libgreet.a
+\tmkdir -p $(PREFIX)/lib $(PREFIX)/include
+\tcp libgreet.a $(PREFIX)/lib/
+\tcp greet.h $(PREFIX)/include/
+"""
+
+APP_MAKEFILE = """include config.mk
+hello: hello.c
+\t$(CC) -I$(PREFIX)/include -o $@ hello.c -L$(PREFIX)/lib -lgreet
+install: hello
+\tmkdir -p $(PREFIX)/bin
+\tcp hello $(PREFIX)/bin/
+"""
+
+TARBALLS = {
+    "libgreet": ("1.0", {"configure": CONFIGURE, "Makefile": LIB_MAKEFILE,
+                         "greet.h": "const char *greet(void);\n",
+                         "greet.c": '#include "greet.h"\nconst char *greet(void){return "hello, lfs";}\n'}),
+    "hello": ("2.3", {"configure": CONFIGURE, "Makefile": APP_MAKEFILE,
+                      "hello.c": '#include <stdio.h>\n#include "greet.h"\n'
+                                 'int main(void){puts(greet());return 0;}\n'}),
+    "extra": ("0.1", {"configure": CONFIGURE, "Makefile": "all:\n\ttrue\n",
+                      "README": "stage two package\n"}),
+}
+
+RECIPES = {
+    "stage1/010-layout.sh": """# Layout
+#: run: root
+#: sbu: 0
+mkdir -pv "$LFS/tools" "$LFS/usr"
+chown -v "$LFS_USER" "$LFS/tools" "$LFS/usr"
+""",
+    "stage1/020-libgreet.sh": """# libgreet
+#: package: libgreet
+#: sbu: 1
+./configure --prefix="$LFS/tools"
+make
+make install
+date +%s.%N > "$LFS/tools/libgreet.stamp"
+""",
+    "stage1/030-hello.sh": """# hello
+#: package: hello
+#: sbu: 0.5
+./configure --prefix="$LFS/tools"
+make
+make install
+date +%s.%N > "$LFS/tools/hello.stamp"
+""",
+    "stage1/040-check.sh": """# check
+#: sbu: 0.1
+test "$("$LFS/tools/bin/hello")" = "hello, lfs"
+echo check passed > "$LFS/tools/check.stamp"
+""",
+    "stage2/010-extra.sh": """# extra
+#: package: extra
+#: sbu: 0.1
+./configure --prefix="$LFS/usr"
+make
+touch "$LFS/usr/extra.stamp"
+""",
+}
+
+
+@dataclass
+class TestBook:
+    root: Path          # holds book/, packages.yaml, tarballs/
+    book: Path
+    packages: Path
+    tarballs: dict[str, bytes]
+
+    def recipe(self, rel: str) -> Path:
+        return self.book / rel
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        p = self.recipe(rel)
+        text = p.read_text()
+        assert old in text, (old, rel)
+        p.write_text(text.replace(old, new, 1))
+
+
+def make_test_book(root: Path, base_url: str) -> TestBook:
+    tarballs = {f"{n}-{v}.tar.gz": make_tarball(n, v, files) for n, (v, files) in TARBALLS.items()}
+    book = root / "book"
+    for rel, text in RECIPES.items():
+        (book / rel).parent.mkdir(parents=True, exist_ok=True)
+        (book / rel).write_text(text)
+    entries = [{"name": n, "version": v, "url": f"{base_url}/{n}-{v}.tar.gz",
+                "md5": md5(tarballs[f"{n}-{v}.tar.gz"])} for n, (v, _) in TARBALLS.items()]
+    pk = root / "packages.yaml"
+    pk.write_text(packages_yaml(entries))
+    return TestBook(root, book, pk, tarballs)
