@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from .packages import PackageList
 
 RUN_MODES = ("user", "root", "chroot")
-KEYS = ("section", "package", "extra", "patches", "versions", "sbu", "run", "tests")
+TEST_KINDS = ("critical", "optional")
+KEYS = ("section", "package", "extra", "patches", "versions", "files", "sbu", "run", "tests")
 FILE_RE = re.compile(r"^(\d+)-([a-z0-9][a-z0-9+._-]*)\.sh$")
 STAGE_RE = re.compile(r"^stage(\d+)$")
 
@@ -35,8 +36,9 @@ class Step:
     patches: tuple[str, ...] = ()
     sbu: float = 0.0
     section: str | None = None
-    tests: str | None = None  # "critical" | "yes": the step has a test suite (stage 4)
+    tests: str | None = None  # "critical" | "optional": the step has a test suite (stage 4)
     versions: tuple[str, ...] = ()  # other packages whose version the recipe needs: NAME_VERSION
+    files: tuple[str, ...] = ()     # paths under the repo's chroot/ copied to $WORK_DIR/files
 
     @property
     def id(self) -> str:
@@ -130,6 +132,8 @@ def parse_recipe(path: Path, stage: str) -> Step:
             raise BookError(f"{path}:{no}: header field {key!r} given twice")
         fields[key] = value.strip()
     run = fields.get("run", "user")
+    if fields.get("tests", "critical") not in TEST_KINDS:
+        raise BookError(f"{path}: tests: {fields['tests']!r} is not one of {', '.join(TEST_KINDS)}")
     if run not in RUN_MODES:
         raise BookError(f"{path}: run: {run!r} is not one of {', '.join(RUN_MODES)}")
     try:
@@ -141,4 +145,5 @@ def parse_recipe(path: Path, stage: str) -> Step:
                 extras=tuple(fields.get("extra", "").split()),
                 patches=tuple(fields.get("patches", "").split()), sbu=sbu,
                 section=fields.get("section") or None, tests=fields.get("tests") or None,
-                versions=tuple(fields.get("versions", "").split()))
+                versions=tuple(fields.get("versions", "").split()),
+                files=tuple(fields.get("files", "").split()))

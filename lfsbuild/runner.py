@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .book import Step
+from .files import place_files, step_files
 from .errors import BookError, ConfigError, Interrupted, NeedsRoot, StepFailed
 from .packages import Package, PackageList
 from .plan import Plan, StepView
@@ -171,9 +172,26 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
             f"build directory: {workdir} (kept for inspection)",
             f"fix the cause (or the recipe {step.path}), then run `{ctx.resume_hint}` "
             f"to resume at {step.name} with a fresh source tree")
+    rec.tests = collect_tests(workdir / "test-results", log_path)
     shutil.rmtree(workdir, ignore_errors=True)
     _finish(rec, "done", 0, ctx)
     return rec
+
+
+def collect_tests(results: Path, log_path: Path) -> dict | None:
+    """Keep a step's test-suite output beside its log and record the pass/fail counts.
+
+    A failing suite never fails the step (the recipe ignores its exit status, as jhalfs does);
+    it shows up here, in `invoke status` and in the report instead.
+    """
+    if not results.is_dir() or not any(results.iterdir()):
+        return None
+    keep = log_path.with_name(log_path.stem + "-tests")
+    shutil.rmtree(keep, ignore_errors=True)
+    shutil.copytree(results, keep)
+    from .testsuite import summarize
+    summary = summarize(keep)
+    return {**summary.as_dict(), "dir": str(keep)}
 
 
 def _finish(rec: StepRecord, status: str, code: int | None, ctx: RunContext) -> None:
@@ -211,6 +229,12 @@ def prepare_workdir(step: Step, workdir: Path, who: Identity, ctx: RunContext,
             shutil.copyfile(ctx.settings.sources / ctx.packages.get(name).filename,
                             pdir / f"{name}.patch")
         _chown_tree(pdir, who)
+    if step.files:
+        place_files(step_files(step, ctx.settings), workdir / "files")
+        _chown_tree(workdir / "files", who)
+    if step.tests:
+        (workdir / "test-results").mkdir()
+        _chown(workdir / "test-results", who)
     (workdir / "recipe.sh").write_text(step.text)
     _chown(workdir / "recipe.sh", who)
     return srcdir
@@ -267,7 +291,7 @@ def _check_reachable(workdir: Path, who: Identity, settings: Settings) -> None:
 def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
                  ctx: RunContext) -> tuple[list[str], dict[str, str]]:
     s = ctx.settings
-    facts = {"JOBS": str(s.jobs), "MAKEFLAGS": f"-j{s.jobs}",
+    facts = {"JOBS": str(s.jobs), "MAKEFLAGS": f"-j{s.jobs}", "RUN_TESTS": wants_tests(step, s),
              "PKG_NAME": step.package or "", "LFS_USER": build_user_name(s),
              **step.version_vars(ctx.packages)}
     if step.package:
@@ -277,6 +301,7 @@ def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
         inside = "/" + str(workdir.relative_to(s.root))
         env = book_env(term=os.environ.get("TERM", "dumb"), jobs=s.jobs, extra={
             **facts, "WORK_DIR": inside, "PATCHES": f"{inside}/patches",
+            "TEST_DIR": f"{inside}/test-results",
             "SRC_DIR": "/" + str(srcdir.relative_to(s.root)) if srcdir else inside})
         argv = chroot_argv(s.root, ["/bin/bash", "-c", 'cd "$1" && exec /bin/bash -e "$2"',
                                     "lfsbuild", env["SRC_DIR"], f"{inside}/recipe.sh"], env)
@@ -290,10 +315,18 @@ def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
            "LFS_TGT": s.target, "LC_ALL": "POSIX", "PATH": path,
            "CONFIG_SITE": f"{s.root}/usr/share/config.site", **facts,
            "WORK_DIR": str(workdir), "PATCHES": str(workdir / "patches"),
+           "TEST_DIR": str(workdir / "test-results"),
            "SRC_DIR": str(srcdir or workdir)}
     argv = [*who.wrap(), "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()),
             "/bin/bash", "--noprofile", "--norc", "-e", str(workdir / "recipe.sh")]
     return argv, env
+
+
+def wants_tests(step: Step, settings: Settings) -> str:
+    """"1" when this step's test suite should run under lfs.tests, else ""."""
+    if not step.tests or settings.tests == "none":
+        return ""
+    return "1" if settings.tests == "all" or step.tests == "critical" else ""
 
 
 def build_user_name(settings: Settings) -> str:

@@ -30,6 +30,10 @@ class Settings:
     fetch_jobs: int = 4           # parallel downloads
     timeout: float = 30.0         # seconds without a byte before a source counts as dead
     retries: int = 3              # urllib3 retries per source (connect/5xx), with backoff
+    files: Path = Path("chroot")  # data placed into the new system (recipes' `#: files:`)
+    overlay: Path | None = None   # the user's files, same layout as files/, added on top
+    tests: str = "none"           # package test suites: none | critical | all
+    system: tuple[tuple[str, str], ...] = ()  # chapter 9 settings, for templates
 
     @property
     def state_dir(self) -> Path:
@@ -70,7 +74,19 @@ def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
         fetch_jobs=_positive_int(cfg.get("fetch_jobs"), "fetch_jobs", 4),
         timeout=_positive_float(cfg.get("timeout"), "timeout", 30.0),
         retries=_positive_int(cfg.get("retries"), "retries", 3, allow_zero=True),
+        files=path("files", "chroot"),
+        overlay=path("overlay", "") if cfg.get("overlay") else None,
+        tests=_choice(cfg.get("tests"), "tests", ("none", "critical", "all")),
+        system=tuple(sorted((str(k), "" if v is None else str(v))
+                            for k, v in (cfg.get("system") or {}).items())),
     )
+
+
+def _choice(value: Any, key: str, choices: tuple[str, ...]) -> str:
+    value = str(value or choices[0]).lower()
+    if value not in choices:
+        raise ConfigError(f"lfs.{key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _mirrors(value: Any) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 from .book import Step
 from .errors import LockedError
 from .fetch import atomic_write
+from .files import step_files
 from .packages import PackageList
 from .settings import Settings
 
@@ -130,14 +131,22 @@ def _digest(obj: object) -> str:
 
 def step_inputs(step: Step, packages: PackageList, settings: Settings) -> str:
     """What this step alone depends on. `jobs` is left out on purpose: -j does not change output."""
-    return _digest({
+    inputs: dict[str, object] = {
         "recipe": step.text,
         "run": step.run,
         "packages": [(n, packages.get(n).md5) for n in step.needs],
         "versions": step.version_vars(packages),
         "settings": {"root": str(settings.root), "target": settings.target,
                      "user": settings.user if step.run == "user" else None},
-    })
+    }
+    # optional inputs are hashed only when a step has them, so adding a kind of input to
+    # lfsbuild never invalidates the finished steps of an existing build
+    if step.files:
+        inputs["files"] = {k: hashlib.sha256(v).hexdigest()
+                           for k, v in step_files(step, settings).items()}
+    if step.tests:
+        inputs["tests"] = settings.tests
+    return _digest(inputs)
 
 
 def fingerprints(steps: Iterable[Step], packages: PackageList,

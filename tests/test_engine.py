@@ -214,3 +214,31 @@ def test_second_concurrent_run_refuses(world):
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert step_processes(world["lfs"]) == []
+
+
+def test_files_templates_and_versions_reach_the_recipe(world):
+    files = world["base"] / "files"
+    (files / "etc").mkdir(parents=True)
+    (files / "etc" / "motd.tmpl").write_text("welcome to ${hostname} (${target})\n")
+    (files / "etc" / "plain.txt").write_text("as is: ${not_a_template}\n")
+    rel = "stage1/050-config.sh"
+    world["tb"].recipe(rel).write_text(
+        "# config\n#: files: etc\n#: versions: hello\n#: sbu: 0\n"
+        'cp "$WORK_DIR/files/etc/motd" "$WORK_DIR/files/etc/plain.txt" "$LFS/tools/"\n'
+        'echo "$HELLO_VERSION" > "$LFS/tools/hello.version"\n')
+    env = dict(world["env"], INVOKE_LFS_FILES=str(files), INVOKE_LFS_SYSTEM_HOSTNAME="pxe1")
+    (world["base"] / "sys.yaml").write_text("lfs:\n  system:\n    hostname: pxe1\n")
+    run_invoke(["-f", str(world["base"] / "sys.yaml"), "stage1"], env, check=True)
+    tools = world["lfs"] / "tools"
+    assert (tools / "motd").read_text() == "welcome to pxe1 (x86_64-lfs-linux-gnu)\n"
+    assert (tools / "plain.txt").read_text() == "as is: ${not_a_template}\n"
+    assert (tools / "hello.version").read_text() == "2.3\n"
+    # a changed setting re-runs exactly the step whose rendered files change
+    (world["base"] / "sys.yaml").write_text("lfs:\n  system:\n    hostname: pxe2\n")
+    r = run_invoke(["-f", str(world["base"] / "sys.yaml"), "stage1", "--dry-run"], env, check=True)
+    assert "1 step(s) to run" in r.stdout and "run   config" in r.stdout
+    # a template naming an unknown setting is a clear error naming the file
+    (files / "etc" / "motd.tmpl").write_text("${nosuch}\n")
+    r = run_invoke(["-f", str(world["base"] / "sys.yaml"), "stage1"], env)
+    assert r.returncode == 1 and "motd.tmpl: template uses ${nosuch}" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -1,0 +1,69 @@
+"""Files a recipe takes from the repo's chroot/ directory (plus the user's overlay).
+
+A recipe names them with `#: files: etc/hosts.tmpl kernel`; the runner places them under
+$WORK_DIR/files. Names ending in `.tmpl` are rendered with the `lfs.system` settings
+(`${hostname}` ...) and lose the suffix, so chapter 9's configuration stays a data file that the
+user tunes through settings. The rendered bytes also go into the step's fingerprint: changing
+the host name re-runs exactly the steps that use it.
+"""
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+from .book import Step
+from .errors import BookError
+from .settings import Settings
+
+TEMPLATE_SUFFIX = ".tmpl"
+
+
+def template_values(settings: Settings) -> dict[str, str]:
+    return {"target": settings.target, "jobs": str(settings.jobs), **dict(settings.system)}
+
+
+def step_files(step: Step, settings: Settings) -> dict[str, bytes]:
+    """relative path -> content, templates rendered; overlay files win over the repo's."""
+    out: dict[str, bytes] = {}
+    for rel in step.files:
+        found = False
+        for base in (settings.files, settings.overlay):
+            if base is None:
+                continue
+            src = base / rel
+            if src.is_file():
+                out[rel] = src.read_bytes()
+                found = True
+            elif src.is_dir():
+                for f in sorted(p for p in src.rglob("*") if p.is_file()):
+                    out[str(f.relative_to(base))] = f.read_bytes()
+                found = True
+        if not found:
+            raise BookError(f"{step.path}: files: {rel} exists neither in {settings.files}"
+                            + (f" nor in {settings.overlay}" if settings.overlay else ""),
+                            "fix the path (it is relative to the chroot/ directory)")
+    values = template_values(settings)
+    rendered: dict[str, bytes] = {}
+    for rel, data in out.items():
+        if rel.endswith(TEMPLATE_SUFFIX):
+            try:
+                text = string.Template(data.decode()).substitute(values)
+            except KeyError as exc:
+                raise BookError(f"{settings.files / rel}: template uses ${{{exc.args[0]}}}, "
+                                f"which is not a setting",
+                                f"set lfs.system.{exc.args[0]} (known: {', '.join(sorted(values))})"
+                                ) from None
+            except ValueError as exc:
+                raise BookError(f"{settings.files / rel}: bad template: {exc}",
+                                "write a literal $ as $$") from None
+            rendered[rel[:-len(TEMPLATE_SUFFIX)]] = text.encode()
+        else:
+            rendered[rel] = data
+    return rendered
+
+
+def place_files(files: dict[str, bytes], dest: Path) -> None:
+    for rel, data in files.items():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
