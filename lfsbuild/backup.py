@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import LfsError
+from .errors import BackupError
 from .mounts import ensure_nothing_mounted
 
 FORMAT = "lfsbuild-backup/1"
@@ -35,10 +35,6 @@ HOST_DIRS = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/
                        "/var"})
 #: Headroom on top of the estimated sizes when checking free space.
 MARGIN = 64 * 1024 * 1024
-
-
-class BackupError(LfsError):
-    """A backup, restore or clean could not be done (space, checksum, tar failure)."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +94,8 @@ def tree_bytes(root: Path) -> int:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _check_space(where: Path, needed: int, what: str, hint: str) -> None:

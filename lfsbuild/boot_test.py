@@ -44,8 +44,19 @@ STAGES: list[tuple[str, re.Pattern[str]]] = [
     ("kernel", re.compile(r"Linux version|EFI stub|Decompressing Linux")),
     ("init", re.compile(r"Run /init as init process|Freeing unused kernel")),
 ]
-FATAL = re.compile(r"Kernel panic - not syncing|No bootable device|Could not boot|"
-                   r"Failed to load|Exec format error")
+# Stop watching early on these. Loader errors only count before the kernel runs (a booted
+# system may well print "Failed to load ..." and carry on).
+PANIC = re.compile(r"Kernel panic - not syncing")
+LOADER_FATAL = re.compile(r"No bootable device|Could not boot|Failed to load|Exec format error")
+FATAL = re.compile(f"{PANIC.pattern}|{LOADER_FATAL.pattern}")
+
+
+def is_fatal(text: str) -> bool:
+    """True once the console shows the boot cannot go on (pure, for the watcher)."""
+    tail = text[-4096:]
+    if PANIC.search(tail):
+        return True
+    return "Linux version" not in text and bool(LOADER_FATAL.search(tail))
 
 
 @dataclass
@@ -147,11 +158,9 @@ def bootserver(root: Path) -> Iterator[Endpoints]:
 
 def default_server() -> ServerFactory:
     """BootServer when lfsbuild.serve is there, else the QEMU built-in + http.server pair."""
-    try:
-        import lfsbuild.serve  # noqa: F401
-    except ImportError:
-        return builtin_servers
-    return bootserver
+    import importlib.util
+
+    return bootserver if importlib.util.find_spec("lfsbuild.serve") else builtin_servers
 
 
 @dataclass(frozen=True)
@@ -335,7 +344,7 @@ def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
                 out.flush()
             text += chunk.decode("utf-8", "replace")
             ok = done(text[-200_000:]) if len(text) > 200_000 else done(text)
-            if FATAL.search(text[-4096:]) and not ok:
+            if not ok and is_fatal(text):
                 time.sleep(0.5)
                 break
     finally:
@@ -392,6 +401,10 @@ def run_boot(opts: BootOptions) -> BootResult:
         vars_copy = log_dir / f"OVMF_VARS-{tag}.fd"
         shutil.copyfile(ovmf_files()[1], vars_copy)
     factory = opts.server or default_server()
+    if opts.server is None and opts.firmware == "uefi" and opts.transport == "tftp":
+        # GRUB's own TFTP client always asks next-server port 69; only QEMU's built-in
+        # TFTP answers there without root, so that path uses it.
+        factory = builtin_servers
     with factory(opts.pxe_dir) as ep:
         argv = qemu_argv(opts, ep, accel, vars_copy)
         start = time.monotonic()
@@ -426,6 +439,11 @@ def boot_matrix(opts: BootOptions, nics: list[str] | None = None) -> list[BootRe
     for nic in nics or list(NICS):
         results.append(run_boot(BootOptions(**{**opts.__dict__, "nic": nic})))
     return results
+
+
+def nics_for(value: str) -> list[str]:
+    """`--nic all` -> every supported model; `--nic a,b` -> those (validated by `validate`)."""
+    return list(NICS) if value == "all" else [n.strip() for n in value.split(",") if n.strip()]
 
 
 def format_table(results: list[BootResult]) -> str:

@@ -15,29 +15,19 @@ SIGKILL of lfsbuild takes down the whole step, mounts and processes alike.
 """
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import signal
-import socket
 import stat
-import subprocess
-import tempfile
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from .errors import ChrootError, NeedsRoot
-
-#: Files placed into the new system (chapter 7's essential files); see chroot/README.md.
-CHROOT_FILES = Path(__file__).resolve().parent.parent / "chroot"
+from .proc import spawn, stop  # noqa: F401  (re-exported: the chroot's process tools)
 
 #: The book's prompt (chapter07/chroot.xml).
 BOOK_PS1 = r"(lfs chroot) \u:\w\$ "
-
-#: Placeholder in files under chroot/ replaced by the host name when placed (/etc/hosts).
-HOSTNAME_PLACEHOLDER = "@HOSTNAME@"
 
 # Runs as PID 1's predecessor inside the new namespaces, on the host's tools, before the
 # chroot: chapter07/kernfs.xml, verbatim where possible. "$1" is the root; the rest of "$@" is
@@ -65,9 +55,6 @@ else
 fi
 exec env -i "$@"
 """
-
-_PR_SET_PDEATHSIG = 1
-
 
 def book_env(term: str, jobs: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of the book's `chroot ... /usr/bin/env -i ...` and nothing else.
@@ -119,65 +106,6 @@ def chroot_argv(root: Path, argv: Sequence[str], env: Mapping[str, str],
         *_check_env(env),
         "unshare", f"--root={root_s}", f"--wd={cwd}", "--", *argv,
     ]
-
-
-def _set_pdeathsig_preexec() -> Any:
-    """A preexec_fn asking the kernel to SIGKILL the child when its parent thread dies."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    prctl = libc.prctl
-    parent = os.getpid()
-
-    def preexec() -> None:
-        if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
-            os._exit(126)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return preexec
-
-
-def spawn(argv: Sequence[str], *, new_session: bool = True,
-          **popen_kwargs: Any) -> subprocess.Popen:
-    """Start `argv` so that it dies (SIGKILL) when lfsbuild dies, however lfsbuild dies.
-
-    With `new_session` the child leads its own session and process group: Ctrl-C in the
-    terminal reaches lfsbuild only, which then stops the step deliberately (`stop`).
-    Caution: the kernel sends the signal when the *thread* that spawned the child exits, so
-    spawn from a thread that outlives the child (the main thread, or the one that waits).
-    """
-    if "preexec_fn" in popen_kwargs:
-        raise TypeError("spawn() sets preexec_fn itself")
-    return subprocess.Popen(list(argv), preexec_fn=_set_pdeathsig_preexec(),
-                            start_new_session=new_session, **popen_kwargs)
-
-
-def stop(proc: subprocess.Popen, grace: float = 10.0) -> int:
-    """Stop a spawned command: SIGTERM to its process group, SIGKILL after `grace` seconds.
-
-    For a chroot command the SIGKILL of the top process is what ends the step for sure: a
-    PID namespace's init ignores SIGTERM unless it handles it, so the TERM mostly reaches the
-    children (make, gcc) and gives them a chance to exit on their own.
-    """
-    if proc.poll() is not None:
-        return proc.returncode
-    own_group = os.getpgid(proc.pid) == proc.pid
-    try:
-        if own_group:
-            os.killpg(proc.pid, signal.SIGTERM)
-        else:
-            proc.terminate()
-        return proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
-    except ProcessLookupError:
-        return proc.wait()
-    try:
-        proc.kill()
-        if own_group:
-            os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    return proc.wait()
 
 
 def require_root(what: str, command: str) -> None:
@@ -271,37 +199,6 @@ def enter(root: Path, command: str | None = None, env: Mapping[str, str] | None 
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGQUIT, old_quit)
     return rc if rc >= 0 else 128 - rc
-
-
-def place_files(root: Path, source: Path = CHROOT_FILES, hostname: str | None = None) -> list[Path]:
-    """Copy the data files under `source` (chroot/) into `root`, owned by root, mode 0644.
-
-    Chapter 7's essential files (/etc/passwd, /etc/group, /etc/hosts) live there as data so
-    they can be read and reviewed; `@HOSTNAME@` becomes the host's name as in the book's
-    `$(hostname)`. README* files at the top of `source` are documentation and are skipped.
-    """
-    hostname = hostname or socket.gethostname()
-    placed: list[Path] = []
-    for src in sorted(p for p in source.rglob("*") if p.is_file()):
-        rel = src.relative_to(source)
-        if len(rel.parts) == 1 and rel.name.startswith("README"):
-            continue
-        dest = Path(root, rel)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        data = src.read_bytes().replace(HOSTNAME_PLACEHOLDER.encode(), hostname.encode())
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)
-            if os.geteuid() == 0:
-                os.chown(tmp, 0, 0)
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        placed.append(dest)
-    return placed
 
 
 def host_tools_missing() -> list[str]:

@@ -73,6 +73,10 @@ class ChrootError(LfsError):
     """Entering or preparing the chroot failed, or mounts are present where they must not be."""
 
 
+class BackupError(LfsError):
+    """A backup, restore or clean could not be done (space, checksum, tar failure)."""
+
+
 class PxeError(LfsError):
     """Packaging PXE artifacts failed."""
 

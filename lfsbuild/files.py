@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
+from typing import Iterable
 
 from .book import Step
 from .errors import BookError
@@ -23,13 +24,18 @@ def template_values(settings: Settings) -> dict[str, str]:
 
 
 def step_files(step: Step, settings: Settings) -> dict[str, bytes]:
-    """relative path -> content, templates rendered; overlay files win over the repo's."""
+    """relative path -> content for a recipe's `#: files:`; overlay files win over the repo's."""
+    bases = [b for b in (settings.files, settings.overlay) if b is not None]
+    return collect(step.files, bases, template_values(settings), where=str(step.path))
+
+
+def collect(paths: Iterable[str], bases: list[Path], values: dict[str, str],
+            where: str = "") -> dict[str, bytes]:
+    """Files (or whole directories) `paths` from each base in turn, templates rendered."""
     out: dict[str, bytes] = {}
-    for rel in step.files:
+    for rel in paths:
         found = False
-        for base in (settings.files, settings.overlay):
-            if base is None:
-                continue
+        for base in bases:
             src = base / rel
             if src.is_file():
                 out[rel] = src.read_bytes()
@@ -39,27 +45,27 @@ def step_files(step: Step, settings: Settings) -> dict[str, bytes]:
                     out[str(f.relative_to(base))] = f.read_bytes()
                 found = True
         if not found:
-            raise BookError(f"{step.path}: files: {rel} exists neither in {settings.files}"
-                            + (f" nor in {settings.overlay}" if settings.overlay else ""),
+            raise BookError(f"{where}: files: {rel} exists in none of "
+                            f"{', '.join(map(str, bases))}",
                             "fix the path (it is relative to the chroot/ directory)")
-    values = template_values(settings)
     rendered: dict[str, bytes] = {}
     for rel, data in out.items():
         if rel.endswith(TEMPLATE_SUFFIX):
-            try:
-                text = string.Template(data.decode()).substitute(values)
-            except KeyError as exc:
-                raise BookError(f"{settings.files / rel}: template uses ${{{exc.args[0]}}}, "
-                                f"which is not a setting",
-                                f"set lfs.system.{exc.args[0]} (known: {', '.join(sorted(values))})"
-                                ) from None
-            except ValueError as exc:
-                raise BookError(f"{settings.files / rel}: bad template: {exc}",
-                                "write a literal $ as $$") from None
-            rendered[rel[:-len(TEMPLATE_SUFFIX)]] = text.encode()
+            rendered[rel[:-len(TEMPLATE_SUFFIX)]] = render(rel, data, values, bases[0])
         else:
             rendered[rel] = data
     return rendered
+
+
+def render(rel: str, data: bytes, values: dict[str, str], base: Path) -> bytes:
+    try:
+        return string.Template(data.decode()).substitute(values).encode()
+    except KeyError as exc:
+        raise BookError(f"{base / rel}: template uses ${{{exc.args[0]}}}, which is not a setting",
+                        f"set lfs.system.{exc.args[0]} (known: {', '.join(sorted(values))})"
+                        ) from None
+    except ValueError as exc:
+        raise BookError(f"{base / rel}: bad template: {exc}", "write a literal $ as $$") from None
 
 
 def place_files(files: dict[str, bytes], dest: Path) -> None:

@@ -18,14 +18,7 @@ import signal
 import subprocess
 from typing import Any, Sequence
 
-PR_SET_PDEATHSIG = 1
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: runs in the child between fork and exec."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+_PR_SET_PDEATHSIG = 1
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,29 +35,83 @@ def namespace_prefix() -> tuple[str, ...]:
     return user + ("--",) if ok else ()
 
 
-def spawn(argv: Sequence[str], isolate: bool = True, **popen: Any) -> subprocess.Popen:
-    """Popen whose process tree cannot outlive the caller.
+def _child_preexec() -> Any:
+    """A preexec_fn: SIGKILL the child when its parent thread dies; default signal handling.
 
-    `isolate` adds the PID-namespace prefix; the child also leads its own session, so Ctrl-C
-    on the terminal reaches lfsbuild (which decides) rather than the build directly.
+    Ignored signals survive exec, so a parent ignoring Ctrl-C while it waits (as `enter`
+    does) would otherwise leave every program in the chroot deaf to Ctrl-C. Only C calls
+    run in the child (ctypes functions prepared here), nothing that takes Python locks.
     """
+    libc = ctypes.CDLL(None, use_errno=True)
+    prctl = libc.prctl
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    set_handler = libc.signal
+    set_handler.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    set_handler.restype = ctypes.c_void_p
+    parent = os.getpid()
+    defaults = [int(s) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
+                                 signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)]
+
+    def preexec() -> None:
+        for signo in defaults:
+            set_handler(signo, None)  # SIG_DFL
+        if prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            os._exit(126)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+def spawn(argv: Sequence[str], *, isolate: bool = False, new_session: bool = True,
+          **popen_kwargs: Any) -> subprocess.Popen:
+    """Start `argv` so that it dies (SIGKILL) when lfsbuild dies, however lfsbuild dies.
+
+    `isolate` puts it into its own PID namespace (see the module docstring).
+    With `new_session` the child leads its own session and process group: Ctrl-C in the
+    terminal reaches lfsbuild only, which then stops the step deliberately (`stop`).
+    Caution: the kernel sends the signal when the *thread* that spawned the child exits, so
+    spawn from a thread that outlives the child (the main thread, or the one that waits).
+    """
+    if "preexec_fn" in popen_kwargs:
+        raise TypeError("spawn() sets preexec_fn itself")
     prefix = namespace_prefix() if isolate else ()
     if prefix:
         # PID 1 of the namespace must keep the death signal unshare gives it; the kernel clears
         # that signal when a process changes uid (setpriv), so PID 1 is a root shell that runs
         # the command as its child instead of exec'ing it.
         prefix += ("/bin/sh", "-c", '"$@"; exit $?', "lfsbuild-step")
-    cmd = [*prefix, *argv]
-    return subprocess.Popen(cmd, preexec_fn=_die_with_parent, start_new_session=True, **popen)
+    return subprocess.Popen([*prefix, *argv], preexec_fn=_child_preexec(),
+                            start_new_session=new_session, **popen_kwargs)
 
 
-def kill_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL the step's process group (its PID namespace goes with the top process)."""
+def stop(proc: subprocess.Popen, grace: float = 10.0) -> int:
+    """Stop a spawned command: SIGTERM to its process group, SIGKILL after `grace` seconds.
+
+    For a chroot command the SIGKILL of the top process is what ends the step for sure: a
+    PID namespace's init ignores SIGTERM unless it handles it, so the TERM mostly reaches the
+    children (make, gcc) and gives them a chance to exit on their own.
+    """
+    if proc.poll() is not None:
+        return proc.returncode
+    own_group = os.getpgid(proc.pid) == proc.pid
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if own_group:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            proc.terminate()
+        return proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    except ProcessLookupError:
+        return proc.wait()
+    try:
+        proc.kill()
+        if own_group:
+            os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    proc.wait()
+    return proc.wait()
 
 
 def kill_stale_group(pid: int) -> None:

@@ -21,7 +21,7 @@ from .files import place_files, step_files
 from .errors import BookError, ConfigError, Interrupted, NeedsRoot, StepFailed
 from .packages import Package, PackageList
 from .plan import Plan, StepView
-from .proc import kill_stale_group, kill_tree, spawn
+from .proc import kill_stale_group, spawn, stop
 from .progress import StageProgress
 from .settings import Settings
 from .state import State, StateStore, StepRecord, boot_id, process_start
@@ -139,8 +139,8 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         argv, env = step_command(step, workdir, srcdir, who, ctx)
         log.write(f"# as {who.name}; cwd {srcdir or workdir}\n".encode())
         log.flush()
-        proc = spawn(argv, env=env, cwd=str(srcdir or workdir), stdin=subprocess.DEVNULL,
-                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = spawn(argv, isolate=step.run != "chroot", env=env, cwd=str(srcdir or workdir),
+                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         rec.pid, rec.pid_start = proc.pid, process_start(proc.pid)
         ctx.store.save(ctx.state)
         tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
@@ -154,7 +154,7 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
                     ctx.out.write(line + "\n")
             code = proc.wait()
         except KeyboardInterrupt:
-            kill_tree(proc)
+            stop(proc, grace=2.0)
             _finish(rec, "interrupted", None, ctx)
             log.write(b"# lfsbuild: interrupted by the user\n")
             raise Interrupted(f"{step.id} interrupted; its build directory is kept: {workdir}",
@@ -297,14 +297,14 @@ def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
     if step.package:
         facts["PKG_VERSION"] = ctx.packages.get(step.package).version
     if step.run == "chroot":
-        from .chroot import book_env, chroot_argv
+        from .chroot import book_env, chroot_argv, resolve_in_root
         inside = "/" + str(workdir.relative_to(s.root))
         env = book_env(term=os.environ.get("TERM", "dumb"), jobs=s.jobs, extra={
             **facts, "WORK_DIR": inside, "PATCHES": f"{inside}/patches",
             "TEST_DIR": f"{inside}/test-results",
             "SRC_DIR": "/" + str(srcdir.relative_to(s.root)) if srcdir else inside})
-        argv = chroot_argv(s.root, ["/bin/bash", "-c", 'cd "$1" && exec /bin/bash -e "$2"',
-                                    "lfsbuild", env["SRC_DIR"], f"{inside}/recipe.sh"], env)
+        shell = "/bin/bash" if resolve_in_root(s.root, "/bin/bash") else "/bin/sh"  # test roots
+        argv = chroot_argv(s.root, [shell, "-e", f"{inside}/recipe.sh"], env, cwd=env["SRC_DIR"])
         return argv, {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     path = f"{s.root}/tools/bin:/usr/bin"
     if not Path("/bin").is_symlink():

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
 from invoke import Collection, Context, Exit, task
 
 from . import fetch as fetching
-from . import stages
+from . import snapshots, stages
 from .plan import Selection
 from .errors import LfsError
 from .packages import load_packages
@@ -121,6 +120,53 @@ def _stage_task(stage: str, chapters: str):
 
 stage1 = _stage_task("stage1", "book chapters 4-5: the cross toolchain")
 stage2 = _stage_task("stage2", "book chapter 6: cross-compiled temporary tools")
+stage3 = _stage_task("stage3", "book chapter 7: the chroot and more temporary tools; needs root")
+stage4 = _stage_task("stage4", "book chapter 8: the LFS system itself; needs root")
+stage5 = _stage_task("stage5", "book chapters 9-10: configuration and the kernel; needs root")
+
+
+@task(help={"command": "run this one command instead of an interactive shell"})
+@friendly
+def chroot(c: Context, command: str | None = None) -> None:
+    """Open a shell inside $LFS in exactly the environment chroot steps get (needs root)."""
+    from . import chroot as chrooting
+    s = settings_of(c)
+    env = chrooting.book_env(os.environ.get("TERM", "linux"), s.jobs)
+    code = chrooting.enter(s.root, command, env)
+    if code:
+        raise Exit(code=code)
+
+
+@task(help={"dest": "archive file or directory (default: backups/ beside $LFS)"})
+@friendly
+def backup(c: Context, dest: str | None = None) -> None:
+    """Save $LFS and its step state as a compressed tarball + manifest (needs root)."""
+    from .chroot import require_root
+    require_root("a backup of $LFS", "invoke backup")
+    archive = snapshots.create_snapshot(settings_of(c), Path(dest).resolve() if dest else None)
+    print(f"backup: {archive} ({archive.stat().st_size / 1e6:.0f} MB); "
+          f"`invoke restore {archive}` brings this state back")
+
+
+@task(help={"archive": "the backup to restore (default: the newest in backups/)"})
+@friendly
+def restore(c: Context, archive: str | None = None) -> None:
+    """Bring $LFS and the step state back to a backup (needs root)."""
+    from .chroot import require_root
+    require_root("restoring $LFS", "invoke restore")
+    path, manifest = snapshots.restore_snapshot(settings_of(c),
+                                                Path(archive).resolve() if archive else None)
+    print(f"restore: $LFS is back at {manifest.get('stage')} from {path} "
+          f"({len(manifest.get('steps', {}))} steps done)")
+
+
+@task
+@friendly
+def clean(c: Context) -> None:
+    """Wipe the build root and its step state; keeps the sources cache. Refuses with mounts."""
+    s = settings_of(c)
+    snapshots.clean_build(s)
+    print(f"clean: {s.root} is empty; the sources cache {s.sources} is kept")
 
 
 @task(help={"stage": "only this stage"})
@@ -144,4 +190,5 @@ def status(c: Context) -> None:
     print(summary)
 
 
-ns = Collection(fetch, verify, mirror, stage1, stage2, steps, status)
+ns = Collection(fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
+                chroot, backup, restore, clean)

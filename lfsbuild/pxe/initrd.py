@@ -187,11 +187,15 @@ def pack(spec: InitrdSpec, c: Codec, level: int, out_path: Path) -> InitrdResult
     stats = WalkStats()
     start = time.monotonic()
     tmp = out_path.with_name(out_path.name + ".part")
-    with compressed_writer(c, level, tmp) as pipe:
-        writer = CpioWriter(pipe)
-        for entry in iter_entries(spec, stats):
-            writer.add(entry)
-        writer.close()
+    try:
+        with compressed_writer(c, level, tmp) as pipe:
+            writer = CpioWriter(pipe)
+            for entry in iter_entries(spec, stats):
+                writer.add(entry)
+            writer.close()
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # never leave a half-written initrd behind
+        raise
     tmp.replace(out_path)
     return InitrdResult(path=out_path, size=out_path.stat().st_size,
                         uncompressed=writer.bytes_written, entries=writer.entries,

@@ -60,6 +60,11 @@ class Manifest:
         return "\n".join(lines)
 
 
+    def summary(self) -> str:
+        """The table plus one warning line per missing boot loader: what `invoke pxe` prints."""
+        return "\n".join([self.table(), *(f"warning: {m}" for m in self.missing)])
+
+
 def human(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":

@@ -11,7 +11,7 @@ from ..errors import ServeError
 from .http import HttpServer
 from .tftp import TftpServer
 
-log = logging.getLogger("lfsbuild.serve")
+_LOG = logging.getLogger("lfsbuild.serve")
 
 
 class BootServer:
@@ -33,7 +33,7 @@ class BootServer:
             raise ServeError(f"bad TFTP settings: timeout={timeout} retries={retries} "
                              f"max_transfers={max_transfers}",
                              "use timeout > 0, retries >= 0 and max_transfers >= 1")
-        self.log = log or globals()["log"]
+        self.log = log or _LOG
         root_real = os.path.realpath(self.root)
         self.tftp = TftpServer(root_real, bind, tftp_port, timeout=timeout, retries=retries,
                                max_transfers=max_transfers, logger=self.log)
