@@ -213,13 +213,8 @@ def prepare_workdir(step: Step, workdir: Path, who: Identity, ctx: RunContext,
     srcdir = None
     if step.package:
         srcdir = unpack(ctx.packages.get(step.package), ctx, workdir, who, step)
-        for extra in step.extras:
-            tmp = workdir / f".extra-{extra}"
-            tmp.mkdir()
-            _chown(tmp, who)
-            top = unpack(ctx.packages.get(extra), ctx, tmp, who, step)
-            os.rename(top, srcdir / extra)
-            tmp.rmdir()
+        for extra in step.extras:  # the book's `tar -xf ../mpfr-*.tar.xz; mv mpfr-* mpfr`
+            os.rename(unpack(ctx.packages.get(extra), ctx, srcdir, who, step), srcdir / extra)
     elif step.extras:
         raise BookError(f"{step.path}: 'extra' needs a 'package' to unpack into")
     if step.patches:
@@ -241,7 +236,11 @@ def prepare_workdir(step: Step, workdir: Path, who: Identity, ctx: RunContext,
 
 
 def unpack(pkg: Package, ctx: RunContext, into: Path, who: Identity, step: Step) -> Path:
-    """Untar as `who` (reading the tarball through stdin, so the cache may stay private)."""
+    """Untar as `who` (reading the tarball through stdin, so the cache may stay private).
+
+    Returns the source tree: the tarball's single top directory, or - for tarballs without
+    one, like tzdata - a directory `<name>-<version>` holding everything it contained.
+    """
     tarball = ctx.settings.sources / pkg.filename
     if not tarball.exists():
         raise BookError(f"{step.id} needs {pkg.name} but {tarball} is missing",
@@ -250,18 +249,25 @@ def unpack(pkg: Package, ctx: RunContext, into: Path, who: Identity, step: Step)
     if flag is None:
         raise BookError(f"{step.id}: {pkg.filename} is not a tarball lfsbuild can unpack",
                         "declare patches with '#: patches:', not as a package")
-    cmd = [*who.wrap(), "tar", "-x", *([flag] if flag else []), "-f", "-", "-C", str(into),
+    box = into / f".unpack-{pkg.name}"
+    box.mkdir()
+    _chown(box, who)
+    cmd = [*who.wrap(), "tar", "-x", *([flag] if flag else []), "-f", "-", "-C", str(box),
            "--no-same-owner"]
     with open(tarball, "rb") as f:
         res = subprocess.run(cmd, stdin=f, capture_output=True)
     if res.returncode != 0:
         raise BookError(f"unpacking {tarball} failed: {res.stderr.decode(errors='replace')[-500:]}",
                         f"`invoke verify --only {pkg.name}` checks the file")
-    entries = [p for p in into.iterdir()]
-    if len(entries) != 1 or not entries[0].is_dir():
-        raise BookError(f"{pkg.filename} did not unpack into one top-level directory "
-                        f"({len(entries)} entries)", "recipes expect one source tree per package")
-    return entries[0]
+    entries = list(box.iterdir())
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        tree = into / entries[0].name
+        os.rename(entries[0], tree)
+        box.rmdir()
+    else:
+        tree = into / f"{pkg.name}-{pkg.version}"
+        os.rename(box, tree)
+    return tree
 
 
 def _chown(path: Path, who: Identity) -> None:
@@ -291,7 +297,8 @@ def _check_reachable(workdir: Path, who: Identity, settings: Settings) -> None:
 def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
                  ctx: RunContext) -> tuple[list[str], dict[str, str]]:
     s = ctx.settings
-    facts = {"JOBS": str(s.jobs), "MAKEFLAGS": f"-j{s.jobs}", "RUN_TESTS": wants_tests(step, s),
+    facts = {"JOBS": str(s.jobs), "MAKEFLAGS": f"-j{s.jobs}", "NINJAJOBS": str(s.jobs),
+             "RUN_TESTS": wants_tests(step, s),
              "PKG_NAME": step.package or "", "LFS_USER": build_user_name(s),
              **step.version_vars(ctx.packages)}
     if step.package:

@@ -242,3 +242,26 @@ def test_files_templates_and_versions_reach_the_recipe(world):
     r = run_invoke(["-f", str(world["base"] / "sys.yaml"), "stage1"], env)
     assert r.returncode == 1 and "motd.tmpl: template uses ${nosuch}" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_extras_unpack_inside_the_tree_even_without_a_top_directory(world):
+    """gcc's mpfr/gmp/mpc, and glibc's tzdata whose tarball has no top directory."""
+    import io
+    import tarfile
+    from conftest import md5
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in ("africa", "europe"):
+            info = tarfile.TarInfo(name)
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"tz\n"))
+    flat = buf.getvalue()
+    world["srv"].files["tzdata2025a.tar.gz"] = flat
+    with world["tb"].packages.open("a") as f:  # the packages list is the file's last section
+        f.write(f"  - name: tzdata\n    version: '2025a'\n    md5: {md5(flat)}\n"
+                f"    url: {world['srv'].url}/pub/tzdata2025a.tar.gz\n")
+    world["tb"].recipe("stage1/050-tz.sh").write_text(
+        "# tz\n#: package: hello\n#: extra: tzdata libgreet\n"
+        'test -f tzdata/africa && test -f tzdata/europe && test -f libgreet/greet.c\n'
+        'test "$(basename "$PWD")" = hello-2.3\n')
+    run_invoke(["stage1"], world["env"], check=True)
