@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
 
+from .atomic import atomic_write, fsync_dir
 from .errors import FetchError
 from .packages import Package
 
@@ -118,25 +119,6 @@ class VerifiedRecord:
 
     def _save(self) -> None:
         atomic_write(self.path, json.dumps(self._entries, indent=1, sort_keys=True).encode())
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write-fsync-rename: readers see the old or the new content, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -305,7 +287,9 @@ class _Progress:
 def fetch(todo: Iterable[FetchItem], cache: Path, record: VerifiedRecord,
           opts: FetchOptions = FetchOptions(), present: int = 0) -> FetchReport:
     """Obtain every item (hash-check first if already on disk); never raises for one bad file."""
-    items = list(todo)
+    # largest first: with per-connection speed caps the biggest file bounds the total time,
+    # so it must not start last (stable sort keeps the file's order among equals/unknowns)
+    items = sorted(todo, key=lambda it: -(it.package.size_kb or 0))
     cache.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     progress = _Progress(len(items), opts.progress)

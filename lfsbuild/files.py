@@ -19,14 +19,19 @@ from .settings import Settings
 TEMPLATE_SUFFIX = ".tmpl"
 
 
-def template_values(settings: Settings) -> dict[str, str]:
-    return {"target": settings.target, "jobs": str(settings.jobs), **dict(settings.system)}
+def template_values(settings: Settings, release: str | None = None) -> dict[str, str]:
+    """What `${name}` in a template can use: lfs.system.*, lfs.bootloader, target, release."""
+    values = {"target": settings.target, "jobs": str(settings.jobs), **dict(settings.system),
+              "bootloader": settings.bootloader}
+    if release is not None:  # the packages file's release is the truth, not a setting
+        values["release"] = release
+    return values
 
 
-def step_files(step: Step, settings: Settings) -> dict[str, bytes]:
+def step_files(step: Step, settings: Settings, release: str | None = None) -> dict[str, bytes]:
     """relative path -> content for a recipe's `#: files:`; overlay files win over the repo's."""
     bases = [b for b in (settings.files, settings.overlay) if b is not None]
-    return collect(step.files, bases, template_values(settings), where=str(step.path))
+    return collect(step.files, bases, template_values(settings, release), where=str(step.path))
 
 
 def collect(paths: Iterable[str], bases: list[Path], values: dict[str, str],

@@ -22,7 +22,7 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 URL_SCHEMES = ("http", "https", "ftp", "file")
 
 REQUIRED = ("name", "version", "url", "md5")
-OPTIONAL = ("sha256", "mirrors")
+OPTIONAL = ("sha256", "mirrors", "size_kb")
 TOP_KEYS = ("release", "packages", "patches")
 
 
@@ -37,6 +37,7 @@ class Package:
     kind: str = "package"  # "package" | "patch"
     sha256: str | None = None
     mirrors: tuple[str, ...] = ()
+    size_kb: int | None = None  # the book's download size: big files are fetched first
     line: int = 0  # where it is defined, for error messages
 
     @property
@@ -177,8 +178,15 @@ def _entry(node: yaml.Node, where: str, kind: str) -> Package:
         mirrors = tuple(_scalar(m, where, "mirrors") for m in mnode.value)
         for m, mn in zip(mirrors, mnode.value):
             _check_url(m, where, _line(mn), "mirrors")
+    size_kb = None
+    if "size_kb" in fields:
+        raw = _scalar(fields["size_kb"][1], where, "size_kb")
+        if not raw.isdigit():
+            raise DataFileError(where, _line(fields["size_kb"][1]), "size_kb",
+                                f"{raw!r} is not a whole number of kilobytes")
+        size_kb = int(raw)
     return Package(name=name, version=values["version"], url=values["url"], md5=md5,
-                   kind=kind, sha256=sha256, mirrors=mirrors, line=line)
+                   kind=kind, sha256=sha256, mirrors=mirrors, size_kb=size_kb, line=line)
 
 
 def _check_url(url: str, where: str, line: int, field_name: str) -> None:

@@ -6,8 +6,6 @@ import threading
 import time
 from typing import TextIO
 
-from tqdm import tqdm
-
 from .plan import Plan, StepView
 from .state import State, StepRecord
 
@@ -37,6 +35,7 @@ class StageProgress:
         self.state = state
         self.weights = {v.step.id: max(v.step.sbu, self.MIN_SBU) for v in plan.run}
         self.left = sum(self.weights.values())
+        from tqdm import tqdm  # only a run that does work pays for the import
         off = enabled is False or (enabled is None and not sys.stderr.isatty())
         self.bar = tqdm(total=round(self.left, 2), desc=plan.stage, unit="SBU", disable=off,
                         bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f} SBU "

@@ -7,6 +7,7 @@ read: "running" with a pid means "was interrupted here", never "done".
 from __future__ import annotations
 
 import collections
+import ctypes
 import os
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from .state import State, StateStore, StepRecord, boot_id, process_start
 from .users import Identity, build_user, current
 
 TAIL_LINES = 40
+_libc = ctypes.CDLL(None, use_errno=True)
 TAR_FLAGS = {".gz": "-z", ".tgz": "-z", ".xz": "-J", ".bz2": "-j", ".zst": "--zstd",
              ".lz": "--lzip", ".lzma": "--lzma", ".tar": ""}
 
@@ -85,7 +87,10 @@ def run_plan(plan: Plan, ctx: RunContext) -> list[StepRecord]:
     needs_root(plan)
     prepare_root(ctx.settings)
     if any(v.step.run == "user" for v in plan.run):
-        build_user(ctx.settings.user)  # root-run layout steps chown to it, so it must exist first
+        # root-run layout steps chown to the user, so it must exist first; and it must be able
+        # to reach $LFS (a checkout under a private /root is the usual trap): check once
+        who = build_user(ctx.settings.user)
+        _check_reachable(ctx.work_root, who, ctx.settings)
     bar = StageProgress(plan, ctx.state, enabled=ctx.progress, out=ctx.out)
     done = []
     try:
@@ -131,7 +136,8 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
                      started=time.time(), log=str(log_path), workdir=str(workdir),
                      boot_id=boot_id())
     ctx.state.steps[step.id] = rec
-    ctx.store.save(ctx.state)
+    # not fsync'ed: lost in a power failure, the step simply counts as not run and runs again
+    ctx.store.save(ctx.state, durable=False)
 
     with open(log_path, "wb") as log:
         log.write(f"# lfsbuild: {step.id} ({step.title}) started {time.ctime()}\n".encode())
@@ -142,7 +148,7 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         proc = spawn(argv, isolate=step.run != "chroot", env=env, cwd=str(srcdir or workdir),
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         rec.pid, rec.pid_start = proc.pid, process_start(proc.pid)
-        ctx.store.save(ctx.state)
+        ctx.store.save(ctx.state, durable=False)  # lost on power loss? the step re-runs anyway
         tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         try:
             assert proc.stdout is not None
@@ -194,10 +200,24 @@ def collect_tests(results: Path, log_path: Path) -> dict | None:
     return {**summary.as_dict(), "dir": str(keep)}
 
 
+def syncfs(path: Path) -> None:
+    """Flush the file system holding `path` (syncfs(2): that one file system, not all)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if _libc.syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
 def _finish(rec: StepRecord, status: str, code: int | None, ctx: RunContext) -> None:
     rec.status, rec.exit_code, rec.finished = status, code, time.time()
     rec.pid = rec.pid_start = None
-    ctx.store.save(ctx.state)
+    if status == "done":
+        # what the step wrote must be on disk before a record says so: after a power loss a
+        # "done" step must really be done, or its successors build on files that are not there
+        syncfs(ctx.settings.root)
+    ctx.store.save(ctx.state, durable=status == "done")
 
 
 # ----------------------------------------------------------------------------- work directory
@@ -209,7 +229,6 @@ def prepare_workdir(step: Step, workdir: Path, who: Identity, ctx: RunContext,
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     _chown(workdir, who)
-    _check_reachable(workdir, who, ctx.settings)
     srcdir = None
     if step.package:
         srcdir = unpack(ctx.packages.get(step.package), ctx, workdir, who, step)
@@ -225,7 +244,7 @@ def prepare_workdir(step: Step, workdir: Path, who: Identity, ctx: RunContext,
                             pdir / f"{name}.patch")
         _chown_tree(pdir, who)
     if step.files:
-        place_files(step_files(step, ctx.settings), workdir / "files")
+        place_files(step_files(step, ctx.settings, ctx.packages.release), workdir / "files")
         _chown_tree(workdir / "files", who)
     if step.tests:
         (workdir / "test-results").mkdir()
@@ -282,6 +301,7 @@ def _chown_tree(path: Path, who: Identity) -> None:
 
 
 def _check_reachable(workdir: Path, who: Identity, settings: Settings) -> None:
+    """Can `who` write below $LFS/sources/build (mode 1777)? Then every work dir is fine."""
     if who.is_self:
         return
     ok = subprocess.run([*who.wrap(), "test", "-w", str(workdir)], capture_output=True)
@@ -324,8 +344,8 @@ def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
            "WORK_DIR": str(workdir), "PATCHES": str(workdir / "patches"),
            "TEST_DIR": str(workdir / "test-results"),
            "SRC_DIR": str(srcdir or workdir)}
-    argv = [*who.wrap(), "/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()),
-            "/bin/bash", "--noprofile", "--norc", "-e", str(workdir / "recipe.sh")]
+    # Popen(env=env) hands over exactly this environment (the book's `env -i ...`)
+    argv = [*who.wrap(), "/bin/bash", "--noprofile", "--norc", "-e", str(workdir / "recipe.sh")]
     return argv, env
 
 

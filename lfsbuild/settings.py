@@ -34,6 +34,9 @@ class Settings:
     overlay: Path | None = None   # the user's files, same layout as files/, added on top
     tests: str = "none"           # package test suites: none | critical | all
     system: tuple[tuple[str, str], ...] = ()  # chapter 9 settings, for templates
+    pxe_dir: Path = Path("build/pxe")  # netboot artifacts: what a TFTP/HTTP server serves
+    host_check: bool = True       # stage1 checks the host against the book's chapter 2 first
+    bootloader: str = "none"      # none (the target is PXE) | grub (installed on lfs.system.boot_disk)
 
     @property
     def state_dir(self) -> Path:
@@ -75,11 +78,25 @@ def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
         timeout=_positive_float(cfg.get("timeout"), "timeout", 30.0),
         retries=_positive_int(cfg.get("retries"), "retries", 3, allow_zero=True),
         files=path("files", "chroot"),
+        pxe_dir=path("pxe_dir", "build/pxe"),
+        host_check=_bool(cfg.get("host_check", True), "host_check"),
+        bootloader=_choice(cfg.get("bootloader"), "bootloader", ("none", "grub")),
         overlay=path("overlay", "") if cfg.get("overlay") else None,
         tests=_choice(cfg.get("tests"), "tests", ("none", "critical", "all")),
         system=tuple(sorted((str(k), "" if v is None else str(v))
                             for k, v in (cfg.get("system") or {}).items())),
     )
+
+
+def _bool(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"lfs.{key} must be true or false, not {value!r}")
 
 
 def _choice(value: Any, key: str, choices: tuple[str, ...]) -> str:

@@ -11,7 +11,6 @@ from typing import TextIO
 
 from .book import Book, load_book
 from .errors import FetchError, LfsError
-from .fetch import fetch_packages
 from .packages import PackageList, load_packages
 from .plan import Plan, Selection, StepView, local_sbu, plan_stage, survey
 from .progress import fmt_duration
@@ -83,6 +82,7 @@ def ensure_sources(settings: Settings, packages: PackageList, plan: Plan) -> Non
     names = sorted({n for v in plan.run for n in v.step.needs})
     if not names:
         return
+    from .fetch import fetch_packages  # requests is heavy; a run with nothing to fetch skips it
     report = fetch_packages(settings, [packages.get(n) for n in names])
     if report.failed:
         raise FetchError(f"cannot get the sources {plan.stage} needs:\n{report.failure_text()}",
@@ -118,3 +118,13 @@ def table(rows: list[list[str]], header: list[str]) -> str:
         [len(h) for h in header]
     fmt = "  ".join(f"{{:{w}}}" for w in widths)
     return "\n".join(fmt.format(*r).rstrip() for r in [header, *rows])
+
+
+def done_fingerprints(settings: Settings) -> dict[str, str]:
+    """Fingerprints of the finished steps: what a PXE manifest records about the build."""
+    state = StateStore(settings.state_dir).load()
+    return {k: v.fingerprint for k, v in sorted(state.steps.items()) if v.status == "done"}
+
+
+def release_of(settings: Settings) -> str:
+    return load_packages(settings.packages).release

@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .book import Step
 from .errors import LockedError
-from .fetch import atomic_write
+from .atomic import atomic_write
 from .files import step_files
 from .packages import PackageList
 from .settings import Settings
@@ -72,11 +72,12 @@ class StateStore:
         steps = {k: StepRecord(**v) for k, v in raw.get("steps", {}).items()}
         return State(steps=steps, sbu_seconds=raw.get("sbu_seconds"))
 
-    def save(self, state: State) -> None:
+    def save(self, state: State, durable: bool = True) -> None:
+        """`durable=False` for records whose loss on power failure only repeats a step."""
         self.dir.mkdir(parents=True, exist_ok=True)
         data = {"version": STATE_VERSION, "sbu_seconds": state.sbu_seconds,
-                "steps": {k: asdict(v) for k, v in sorted(state.steps.items())}}
-        atomic_write(self.path, json.dumps(data, indent=1).encode())
+                "steps": {k: dict(vars(v)) for k, v in sorted(state.steps.items())}}
+        atomic_write(self.path, json.dumps(data, indent=1).encode(), durable=durable)
 
 
 class BuildLock:
@@ -143,7 +144,7 @@ def step_inputs(step: Step, packages: PackageList, settings: Settings) -> str:
     # lfsbuild never invalidates the finished steps of an existing build
     if step.files:
         inputs["files"] = {k: hashlib.sha256(v).hexdigest()
-                           for k, v in step_files(step, settings).items()}
+                           for k, v in step_files(step, settings, packages.release).items()}
     if step.tests:
         inputs["tests"] = settings.tests
     return _digest(inputs)

@@ -11,7 +11,6 @@ from typing import Any, Callable
 
 from invoke import Collection, Context, Exit, task
 
-from . import fetch as fetching
 from . import snapshots, stages
 from .plan import Selection
 from .errors import LfsError
@@ -44,17 +43,20 @@ def _names(only: str | None) -> list[str]:
 
 @task(help={
     "only": "comma-separated package names to fetch (default: all)",
-    "jobs": "parallel downloads (default: lfs.fetch_jobs)",
+    "jobs": "parallel downloads (default 0: lfs.fetch_jobs)",
     "offline": "no network: verify what is here, use file:// mirrors only, report what is missing",
     "progress": "show progress bars even when not on a terminal",
 })
 @friendly
-def fetch(c: Context, only: str | None = None, jobs: int | None = None, offline: bool = False,
+def fetch(c: Context, only: str | None = None, jobs: int = 0, offline: bool = False,
           progress: bool = False) -> None:
     """Download every missing source tarball and patch, verified (mirrors first)."""
+    from . import fetch as fetching
     s = settings_of(c)
+    if jobs < 0:
+        raise Exit("error: --jobs must be a positive number", code=1)
     pkgs = load_packages(s.packages).select(_names(only))
-    report = fetching.fetch_packages(s, pkgs, jobs=jobs, offline=offline,
+    report = fetching.fetch_packages(s, pkgs, jobs=jobs or None, offline=offline,
                                      progress=True if progress else None)
     print(report.summary())
     if report.failed:
@@ -66,12 +68,13 @@ def fetch(c: Context, only: str | None = None, jobs: int | None = None, offline:
 @friendly
 def verify(c: Context, only: str | None = None) -> None:
     """Re-hash every file in the sources cache against packages.yaml: ok / missing / corrupt."""
+    from . import fetch as fetching
     s = settings_of(c)
     pkgs = load_packages(s.packages).select(_names(only))
     record = fetching.VerifiedRecord(s.sources)
     bad = 0
 
-    def show(r: fetching.VerifyResult) -> None:
+    def show(r: "fetching.VerifyResult") -> None:
         nonlocal bad
         bad += r.status != "ok"
         line = f"{r.status.upper():8} {r.package.name:24} {r.package.filename}"
@@ -88,6 +91,7 @@ def verify(c: Context, only: str | None = None) -> None:
 @friendly
 def mirror(c: Context, dest: str, offline: bool = False) -> None:
     """Write a self-contained flat mirror (all files + MD5SUMS) for lfs.mirrors elsewhere."""
+    from . import fetch as fetching
     s = settings_of(c)
     pkgs = load_packages(s.packages).select(None)
     report = fetching.fetch_packages(s, pkgs, offline=offline)
@@ -112,7 +116,11 @@ def _stage_task(stage: str, chapters: str):
     def body(c: Context, step: str | None = None, from_: str | None = None, to: str | None = None,
              force: bool = False, dry_run: bool = False, verbose: bool = False) -> None:
         sel = Selection(step=step, from_=from_, to=to, force=force)
-        stages.run_stage(settings_of(c), stage, sel, dry_run=dry_run, verbose=verbose)
+        s = settings_of(c)
+        if stage == "stage1" and s.host_check and not (force or dry_run):
+            from .hostcheck import require_host
+            require_host(s)
+        stages.run_stage(s, stage, sel, dry_run=dry_run, verbose=verbose)
     body.__name__ = body.__qualname__ = stage
     body.__doc__ = f"Run {stage} ({chapters}): every step not yet done, resumably."
     return task(friendly(body), name=stage, help=STAGE_HELP)
@@ -190,5 +198,125 @@ def status(c: Context) -> None:
     print(summary)
 
 
+@task(iterable=["mac"], help={
+    "kernel": "kernel image (default: the newest $LFS/boot/vmlinuz*)",
+    "rootfs": "root tree to pack (default: $LFS)",
+    "out": "output directory (default: lfs.pxe_dir)",
+    "mode": "ram (whole system in the initrd) or nfs (NFS root)",
+    "compress": "zstd | xz | gzip | none",
+    "level": "compression level (default: the compressor's)",
+    "init": "the system's init the initrd hands over to",
+    "mac": "a MAC address to write a pxelinux.cfg/01-<mac> entry for (repeatable)",
+    "layout": "standard, or foreman (names and places files for Foreman's TFTP proxy)",
+    "cmdline_extra": "more kernel command line",
+    "server": "IP of the boot server written into configs (default: the DHCP next-server)",
+    "http_port": "HTTP port written into boot.ipxe",
+    "nfs_path": "NFS export path of the root (mode nfs)",
+    "keep_docs": "keep /usr/share/doc, man and info pages in the initrd",
+    "keep_static": "keep static libraries (*.a, *.la) in the initrd",
+})
+@friendly
+def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: str | None = None,
+        mode: str = "ram", compress: str = "zstd", level: str | None = None,
+        init: str = "/sbin/init", mac: list[str] | None = None, layout: str = "standard",
+        cmdline_extra: str = "", server: str | None = None, http_port: int = 8069,
+        nfs_path: str | None = None, keep_docs: bool = False, keep_static: bool = False) -> None:
+    """Pack kernel + initrd and write the TFTP/HTTP boot tree (pxelinux, GRUB, iPXE, dnsmasq)."""
+    from .pxe import PxeOptions, build_artifacts
+    s = settings_of(c)
+    fps = stages.done_fingerprints(s)
+    opts = PxeOptions(out_dir=Path(out).resolve() if out else s.pxe_dir, lfs=s.root,
+                      kernel=Path(kernel).resolve() if kernel else None,
+                      rootfs=Path(rootfs).resolve() if rootfs else None, mode=mode,
+                      compress=compress, level=int(level) if level else None, init=init,
+                      macs=tuple(mac or ()),
+                      layout=layout, cmdline_extra=cmdline_extra,
+                      release=stages.release_of(s), fingerprints=fps,
+                      keep_docs=keep_docs, keep_static=keep_static, server=server,
+                      http_port=http_port, nfs_path=nfs_path)
+    print(build_artifacts(opts).summary())
+
+
+@task(name="boot-test", help={
+    "pxe_dir": "the tree `invoke pxe` wrote (default: lfs.pxe_dir)",
+    "nic": "virtio | e1000 | e1000e | rtl8139 | all (one table for all)",
+    "firmware": "bios (SeaBIOS + iPXE ROM) or uefi (OVMF + EFI iPXE ROM)",
+    "transport": "tftp (pxelinux/GRUB) or http (iPXE boot.ipxe)",
+    "accel": "auto (probes KVM, falls back to TCG) | kvm | tcg",
+    "timeout": "seconds to wait for the marker",
+    "marker": "console text that means success",
+})
+@friendly
+def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
+              firmware: str = "bios", transport: str = "http", accel: str = "auto",
+              timeout: int = 180, marker: str = "login:") -> None:
+    """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
+    from . import boot_test as bt
+    s = settings_of(c)
+    opts = bt.BootOptions(pxe_dir=Path(pxe_dir).resolve() if pxe_dir else s.pxe_dir, nic=nic,
+                          firmware=firmware, transport=transport, accel=accel,
+                          timeout=timeout, marker=marker)
+    if nic == "all":
+        results = bt.boot_matrix(opts, bt.nics_for(nic))
+        print(bt.format_table(results))
+        if not all(r.ok for r in results):
+            raise Exit("error: some boots did not reach the marker (console logs above)", code=1)
+        return
+    result = bt.boot(opts)
+    print(bt.format_table([result]))
+
+
+@task(help={"root": "directory to serve (default: lfs.pxe_dir)",
+            "bind": "address to listen on",
+            "tftp_port": "TFTP port (69 needs root)",
+            "http_port": "HTTP port for iPXE (0: no HTTP)"})
+@friendly
+def serve(c: Context, root: str | None = None, bind: str = "0.0.0.0", tftp_port: int = 69,
+          http_port: int = 8069) -> None:
+    """Serve the netboot tree read-only over TFTP (blksize/windowsize) and HTTP; Ctrl-C stops."""
+    import logging
+    from .serve import serve as run_server
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    print(run_server(Path(root).resolve() if root else settings_of(c).pxe_dir, bind=bind,
+                     tftp_port=tftp_port, http_port=http_port or None))
+
+
+@task(name="check-host", help={
+    "path": "PATH to look the tools up in (default: the book's /usr/bin:/bin, what the build uses)",
+    "root": "look up /bin/sh, yacc and awk under this directory instead of / (for testing)",
+    "requirements": "host requirements file (default: host-requirements.yaml next to lfs.packages)"})
+@friendly
+def check_host(c: Context, path: str | None = None, root: str = "/",
+               requirements: str | None = None) -> None:
+    """Check this host against the book's chapter 2: tool versions, links, g++, kernel, disk."""
+    from . import hostcheck
+    report = hostcheck.check_host(settings_of(c), requirements, path_env=path, root=root)
+    print(report.text())
+    if not report.ok:
+        raise Exit(code=1)
+
+
+@task(name="book-update", help={
+    "wget_list": "the release's wget-list or wget-list-sysv (a path or an http(s)/file URL)",
+    "md5sums": "the release's md5sums (a path or an http(s)/file URL)",
+    "release": "the new release's number, e.g. 12.4",
+    "write": "write the new packages file (default: only show the diff and what changes)"})
+@friendly
+def book_update(c: Context, wget_list: str, md5sums: str, release: str,
+                write: bool = False) -> None:
+    """Rewrite packages.yaml for a new LFS release from its wget-list and md5sums."""
+    from . import bookupdate
+    s = settings_of(c)
+    r = bookupdate.book_update(s.packages, s.book, wget_list, md5sums, release, write=write,
+                               timeout=s.timeout)
+    if r.plan.changed:
+        print(r.plan.diff())
+    print(r.plan.report(r.used_by))
+    if r.written:
+        print(f"book-update: wrote {s.packages}")
+    elif r.plan.changed:
+        print("book-update: nothing written; run again with --write to apply")
+
+
 ns = Collection(fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
-                chroot, backup, restore, clean)
+                chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update)

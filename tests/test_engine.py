@@ -38,7 +38,7 @@ def world():
         env = dict(os.environ, INVOKE_LFS_ROOT=str(base / "lfs"),
                    INVOKE_LFS_SOURCES=str(base / "sources"), INVOKE_LFS_PACKAGES=str(tb.packages),
                    INVOKE_LFS_BOOK=str(tb.book), INVOKE_LFS_USER=TEST_USER, INVOKE_LFS_JOBS="2",
-                   INVOKE_LFS_MIRRORS="")
+                   INVOKE_LFS_MIRRORS="", INVOKE_LFS_HOST_CHECK="0")
         yield {"base": base, "lfs": base / "lfs", "tb": tb, "env": env, "srv": srv}
     shutil.rmtree(base, ignore_errors=True)
 
@@ -265,3 +265,17 @@ def test_extras_unpack_inside_the_tree_even_without_a_top_directory(world):
         'test -f tzdata/africa && test -f tzdata/europe && test -f libgreet/greet.c\n'
         'test "$(basename "$PWD")" = hello-2.3\n')
     run_invoke(["stage1"], world["env"], check=True)
+
+
+def test_stage1_checks_the_host_first_unless_forced(world):
+    from lfsbuild.hostcheck import check_host
+    env = dict(world["env"], INVOKE_LFS_HOST_CHECK="1")
+    r = run_invoke(["stage1"], env)
+    if check_host(None).ok:  # a host that meets the book: the check passes and the stage runs
+        assert r.returncode == 0, r.stderr
+        return
+    assert r.returncode == 1
+    assert "does not meet the book's requirements" in r.stderr and "--force" in r.stderr
+    assert not (world["lfs"] / "tools").exists()  # refused before doing anything
+    r = run_invoke(["stage1", "--force"], env, check=True)
+    assert "4 step(s) done" in r.stdout

@@ -51,7 +51,7 @@ def croot():
     pk.write_text("release: 'test'\npackages: []\n")
     env = dict(os.environ, INVOKE_LFS_ROOT=str(lfs), INVOKE_LFS_SOURCES=str(base / "sources"),
                INVOKE_LFS_PACKAGES=str(pk), INVOKE_LFS_BOOK=str(base / "book"),
-               INVOKE_LFS_MIRRORS="", TERM="xterm")
+               INVOKE_LFS_MIRRORS="", INVOKE_LFS_HOST_CHECK="0", TERM="xterm")
     yield {"base": base, "lfs": lfs, "book": book, "env": env}
     left = mounts_under(lfs, include_self=True)
     for m in reversed(left):

@@ -68,7 +68,7 @@ def kernel_cmdline(opts: PxeOptions, rootfs: Path) -> str:
     if opts.mode not in MODES:
         raise PxeError(f"unknown mode {opts.mode!r}", f"choose one of: {', '.join(MODES)}")
     if opts.mode == "ram":
-        parts = [CONSOLE, "rdinit=/init"]
+        parts = [CONSOLE, "rdinit=/init", "ip=dhcp"]  # the system has no DHCP client of its own
     else:
         # No server: the kernel takes the DHCP server's next-server (siaddr) as NFS server.
         where = f"{opts.server}:" if opts.server else ""

@@ -49,7 +49,7 @@ class BootServer:
     def http_port(self) -> int | None:
         return self.http.port if self.http else None
 
-    def start(self) -> "BootServer":
+    def start(self) -> BootServer:
         """Bind both ports; a port in use or needing root becomes a ServeError that says so."""
         for name, part, port in (("TFTP", self.tftp, self.tftp.port),
                                  ("HTTP", self.http, self.http.port if self.http else None)):
@@ -76,7 +76,7 @@ class BootServer:
         if self.http:
             self.http.stop()
 
-    def __enter__(self) -> "BootServer":
+    def __enter__(self) -> BootServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

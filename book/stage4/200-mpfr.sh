@@ -1,0 +1,23 @@
+# MPFR
+#: section: ch-system-mpfr
+#: package: mpfr
+#: sbu: 0.2
+#: run: chroot
+#: tests: critical
+# The book: the MPFR test suite here is critical, never to be skipped (lfs.tests=critical).
+./configure --prefix=/usr        \
+            --disable-static     \
+            --enable-thread-safe \
+            --docdir="/usr/share/doc/mpfr-$PKG_VERSION"
+
+make
+make html
+
+# the book: all 198 tests must pass
+if [ -n "$RUN_TESTS" ]; then
+  make check > "$TEST_DIR/console.log" 2>&1 || true
+  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
+fi
+
+make install
+make install-html

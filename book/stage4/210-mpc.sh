@@ -1,0 +1,20 @@
+# MPC
+#: section: ch-system-mpc
+#: package: mpc
+#: sbu: 0.1
+#: run: chroot
+#: tests: optional
+./configure --prefix=/usr    \
+            --disable-static \
+            --docdir="/usr/share/doc/mpc-$PKG_VERSION"
+
+make
+make html
+
+if [ -n "$RUN_TESTS" ]; then
+  make check > "$TEST_DIR/console.log" 2>&1 || true
+  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
+fi
+
+make install
+make install-html

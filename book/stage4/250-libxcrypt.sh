@@ -1,0 +1,21 @@
+# Libxcrypt
+#: section: ch-system-libxcrypt
+#: package: libxcrypt
+#: sbu: 0.1
+#: run: chroot
+#: tests: optional
+# Not done (the book's optional note): a second build with --enable-obsolete-api=glibc for
+# binary-only programs that need libcrypt.so.1.
+./configure --prefix=/usr                \
+            --enable-hashes=strong,glibc \
+            --enable-obsolete-api=no     \
+            --disable-static             \
+            --disable-failure-tokens
+make
+
+if [ -n "$RUN_TESTS" ]; then
+  make check > "$TEST_DIR/console.log" 2>&1 || true
+  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
+fi
+
+make install

@@ -1,0 +1,20 @@
+# Tar
+#: section: ch-system-tar
+#: package: tar
+#: sbu: 0.6
+#: run: chroot
+#: tests: optional
+# FORCE_UNSAFE_CONFIGURE: the mknod test runs as root (acceptable on a half-built system)
+FORCE_UNSAFE_CONFIGURE=1  \
+./configure --prefix=/usr
+make
+
+# "capabilities: binary store/restore" fails without selinux (skipped when the file system
+# has no extended attributes or security labels)
+if [ -n "$RUN_TESTS" ]; then
+  make check > "$TEST_DIR/console.log" 2>&1 || true
+  find . -name testsuite.log -exec cp --parents {} "$TEST_DIR" \; || true
+fi
+
+make install
+make -C doc install-html docdir="/usr/share/doc/tar-$PKG_VERSION"

@@ -1,0 +1,61 @@
+"""Shared helpers for the PXE and boot-test tests: a real kernel and a busybox root tree.
+
+The kernel is Debian's (extracted from linux-image-*.deb by .ci/run, never installed);
+tests find it through LFSBUILD_TEST_KERNEL or the cache directory below.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+
+from pathlib import Path
+
+import pytest
+
+KERNEL_CACHE = "/var/cache/lfsbuild-test/boot/vmlinuz-*"
+MARKER = "LFSBUILD-PXE-MARKER-OK"
+APPLETS = ("sh", "mount", "mkdir", "cat", "echo", "poweroff", "ls")
+
+
+def find_test_kernel() -> Path | None:
+    env = os.environ.get("LFSBUILD_TEST_KERNEL")
+    if env:
+        return Path(env)
+    found = sorted(glob.glob(KERNEL_CACHE))
+    return Path(found[-1]) if found else None
+
+
+def require_kernel() -> Path:
+    kernel = find_test_kernel()
+    if kernel is None or not kernel.is_file():
+        pytest.skip("no test kernel: set LFSBUILD_TEST_KERNEL or extract Debian's linux-image "
+                    f"package so that {KERNEL_CACHE} exists (see .ci/run)")
+    return kernel
+
+
+def busybox_binary() -> Path:
+    for cand in ("/bin/busybox", "/usr/bin/busybox"):
+        if os.path.isfile(cand):
+            return Path(cand)
+    pytest.skip("busybox-static is not installed (apt-get install busybox-static)")
+    raise AssertionError  # unreachable
+
+
+def make_busybox_root(root: Path, marker: str = MARKER) -> Path:
+    """A tiny root tree whose "system init" prints `marker` on the console and powers off."""
+    for d in ("bin", "sbin", "etc", "usr/share/doc/busybox", "usr/lib", "sources", "tools"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy2(busybox_binary(), root / "bin/busybox")
+    for applet in APPLETS:
+        (root / "bin" / applet).symlink_to("busybox")
+    init = root / "sbin/init"
+    init.write_text(f"#!/bin/sh\necho {marker}\npoweroff -f\n")
+    init.chmod(0o755)
+    (root / "etc/hostname").write_text("lfs-pxe-test\n")
+    (root / "usr/share/doc/busybox/README").write_text("docs are left out by default\n")
+    (root / "usr/lib/libdemo.a").write_bytes(b"!<arch>\n")
+    (root / "sources/binutils.tar.xz").write_bytes(b"not in the initrd")
+    return root
+
+

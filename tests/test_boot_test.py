@@ -1,0 +1,153 @@
+"""Real QEMU PXE boots of real artifacts (Debian kernel + busybox root), plus the pure parts.
+
+Four boots in all: BIOS/pxelinux/TFTP, BIOS/iPXE/HTTP for virtio and e1000 (as `--nic`
+matrix), UEFI/iPXE/HTTP; plus one deliberately broken tree that fails within seconds.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import run_invoke
+from conftest_pxe import MARKER, make_busybox_root, require_kernel
+from lfsbuild.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
+                                bootfile, builtin_servers, format_table, qemu_argv, resolve_accel,
+                                validate)
+from lfsbuild.errors import BootTestError
+from lfsbuild.pxe import PxeOptions, build_artifacts
+
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
+                                reason="qemu-system-x86 is not installed")
+
+
+@pytest.fixture(scope="module")
+def pxe_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built the way a user does: `invoke pxe --kernel ... --rootfs ...`."""
+    kernel = require_kernel()
+    base = tmp_path_factory.mktemp("boot")
+    root = make_busybox_root(base / "root")
+    out = base / "pxe"
+    r = run_invoke(["pxe", "--kernel", str(kernel), "--rootfs", str(root), "--out", str(out)],
+                   cli_env(base), check=True)
+    assert "initrd.img" in r.stdout
+    return out
+
+
+def cli_env(base: Path) -> dict[str, str]:
+    return dict(os.environ, INVOKE_LFS_ROOT=str(base / "lfs"), INVOKE_LFS_PXE_DIR=str(base / "pxe"))
+
+
+def opts(pxe_dir: Path, **kw: object) -> BootOptions:
+    return BootOptions(pxe_dir=pxe_dir, accel="tcg", timeout=150, marker=MARKER, **kw)  # type: ignore[arg-type]
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_bios_pxelinux_over_tftp(pxe_dir: Path) -> None:
+    r = run_invoke(["boot-test", "--pxe-dir", str(pxe_dir), "--nic", "virtio", "--firmware", "bios",
+                    "--transport", "tftp", "--accel", "tcg", "--timeout", "150",
+                    "--marker", MARKER], cli_env(pxe_dir.parent), timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    row = r.stdout.splitlines()[-1]
+    assert "virtio" in row and "bios" in row and "tftp" in row
+    logs = sorted(pxe_dir.parent.rglob("*console*.log"), key=lambda p: p.stat().st_mtime) or \
+        sorted(Path("/tmp").glob("**/*console*.log"), key=lambda p: p.stat().st_mtime)
+    log = logs[-1].read_text(errors="replace") if logs else ""
+    assert not logs or ("PXELINUX" in log and "Linux version" in log and MARKER in log)
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_bios_ipxe_over_http_for_virtio_and_e1000(pxe_dir: Path) -> None:
+    results = boot_matrix(opts(pxe_dir, firmware="bios", transport="http"), ["virtio", "e1000"])
+    table = format_table(results)
+    assert all(r.ok for r in results), table + "\n" + "\n".join(r.problem for r in results)
+    assert [r.nic for r in results] == ["virtio", "e1000"]
+    initrd = (pxe_dir / "initrd.img").stat().st_size
+    assert all(r.bytes_transferred and r.bytes_transferred > initrd for r in results)
+    assert "MB/s" in table.splitlines()[1]
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_uefi_ipxe_over_http(pxe_dir: Path) -> None:
+    r = boot(opts(pxe_dir, nic="e1000", firmware="uefi", transport="http"))
+    assert r.ok
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_broken_tree_fails_fast_with_log_and_diagnosis(pxe_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(pxe_dir, broken)
+    (broken / "vmlinuz").unlink()
+    with pytest.raises(BootTestError) as err:
+        boot(BootOptions(pxe_dir=broken, accel="tcg", timeout=60, marker=MARKER, transport="http"))
+    text = str(err.value)
+    assert "before the kernel started" in text and "full console log:" in text
+    assert "vmlinuz" in text  # the console tail shows what iPXE could not fetch
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_auto_accel_probes_instead_of_trusting_dev_kvm(pxe_dir: Path) -> None:
+    accel = resolve_accel(BootOptions(pxe_dir=pxe_dir, accel="auto"))
+    assert accel in ("kvm", "tcg")
+
+
+def test_command_lines_per_firmware_and_transport(tmp_path: Path) -> None:
+    ep = Endpoints(root=tmp_path, tftp_port=6969, http_port=8080)
+    bios = BootOptions(pxe_dir=tmp_path, transport="tftp")
+    assert bootfile(bios, ep) == "tftp://10.0.2.2:6969/pxelinux.0"
+    assert bootfile(BootOptions(pxe_dir=tmp_path), ep) == "http://10.0.2.2:8080/boot.ipxe"
+    builtin = Endpoints(root=tmp_path, tftp_port=None, http_port=8080)
+    argv = qemu_argv(bios, builtin, "tcg", None)
+    assert f"user,id=n0,bootfile=pxelinux.0,tftp={tmp_path}" in argv
+    if Path("/usr/lib/ipxe/qemu/efi-e1000.rom").exists() and Path("/usr/share/OVMF").exists():
+        uefi = qemu_argv(BootOptions(pxe_dir=tmp_path, firmware="uefi", nic="e1000"), ep, "kvm",
+                         tmp_path / "vars.fd")
+        assert any("romfile=/usr/lib/ipxe/qemu/efi-e1000.rom" in a for a in uefi)
+        assert any(a.startswith("if=pflash") and "readonly=on" in a for a in uefi)
+
+
+def test_bad_options_and_missing_tree_are_explained(tmp_path: Path) -> None:
+    with pytest.raises(BootTestError, match="choose one of: virtio, e1000, e1000e, rtl8139"):
+        validate(BootOptions(pxe_dir=tmp_path, nic="ne2k"))
+    with pytest.raises(BootTestError, match="run `invoke pxe` first"):
+        validate(BootOptions(pxe_dir=tmp_path))
+
+
+def test_failures_are_blamed_on_the_right_part() -> None:
+    assert _diagnose("none", 1, "", "kvm").startswith("emulator problem")
+    assert _diagnose("firmware", 0, "SeaBIOS\n", "kvm").startswith("emulator problem")
+    assert "before the kernel started" in _diagnose("loader", None, "iPXE http://x", "tcg")
+    assert "artifact problem" in _diagnose("kernel", None, "Kernel panic - not syncing: VFS", "tcg")
+
+
+def test_table_has_one_row_per_result(tmp_path: Path) -> None:
+    rows = [BootResult("virtio", "bios", "http", "tcg", True, "marker", 12.3, tmp_path / "l",
+                       bytes_transferred=20_000_000, transfer_seconds=2.0),
+            BootResult("e1000", "bios", "tftp", "tcg", False, "loader", 60.0, tmp_path / "l")]
+    table = format_table(rows).splitlines()
+    assert table[0].split()[:3] == ["NIC", "firmware", "transport"]
+    assert "10.0 MB/s" in table[1] and "FAIL (loader)" in table[2]
+
+
+def test_builtin_server_counts_http_bytes(tmp_path: Path) -> None:
+    import urllib.request
+
+    (tmp_path / "f").write_bytes(b"x" * 1000)
+    with builtin_servers(tmp_path) as ep:
+        data = urllib.request.urlopen(f"http://127.0.0.1:{ep.http_port}/f").read()
+    assert len(data) == 1000 and ep.transfers.bytes == 1000
+
+
+def test_loader_errors_only_stop_the_watch_before_the_kernel() -> None:
+    from lfsbuild.boot_test import is_fatal
+
+    assert is_fatal("iPXE ... Could not boot: No such file")
+    assert not is_fatal("Linux version 6.1\n...\nudev: Failed to load module foo")
+    assert is_fatal("Linux version 6.1\nKernel panic - not syncing: VFS")

@@ -1,0 +1,92 @@
+"""The HTTP side of BootServer (what iPXE fetches), against curl on 127.0.0.1."""
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lfsbuild.serve import BootServer
+
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None,
+                                reason="needs curl: apt-get install -y curl")
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("httproot")
+    (root / "boot").mkdir()
+    (root / "boot" / "vmlinuz").write_bytes(bytes(range(256)) * 4000)
+    (root / "empty").write_bytes(b"")
+    (root / "escape").symlink_to("/etc/passwd")
+    return root
+
+
+@pytest.fixture(scope="module")
+def port(root: Path):
+    with BootServer(root, "127.0.0.1", 0, 0) as srv:
+        yield srv.http_port
+
+
+def curl(port: int, path: str, *extra: str) -> tuple[int, bytes]:
+    """(HTTP status, body) as curl sees it; --path-as-is keeps '..' on the wire."""
+    r = subprocess.run(["curl", "-s", "--path-as-is", "-o", "-", "-w", "\n%{http_code}",
+                        *extra, f"http://127.0.0.1:{port}{path}"],
+                       capture_output=True, timeout=30)
+    body, _, status = r.stdout.rpartition(b"\n")
+    return int(status), body
+
+
+def test_get_whole_file(port, root):
+    assert curl(port, "/boot/vmlinuz") == (200, (root / "boot" / "vmlinuz").read_bytes())
+
+
+def test_get_empty_file(port):
+    assert curl(port, "/empty") == (200, b"")
+
+
+def test_head_has_length_and_no_body(port):
+    r = subprocess.run(["curl", "-sI", f"http://127.0.0.1:{port}/boot/vmlinuz"],
+                       capture_output=True, text=True, timeout=30)
+    assert "200" in r.stdout.splitlines()[0]
+    assert "Content-Length: 1024000" in r.stdout
+
+
+@pytest.mark.parametrize("spec,start,end", [("10-19", 10, 20), ("1023990-", 1023990, None),
+                                             ("-5", -5, None), ("0-99999999", 0, None)])
+def test_range(port, root, spec, start, end):
+    data = (root / "boot" / "vmlinuz").read_bytes()
+    assert curl(port, "/boot/vmlinuz", "-r", spec) == (206, data[start:end])
+
+
+@pytest.mark.parametrize("spec", ["2000000-", "5-1", "0-1,5-6"])
+def test_bad_range(port, spec):
+    assert curl(port, "/boot/vmlinuz", "-H", f"Range: bytes={spec}")[0] == 416
+
+
+@pytest.mark.parametrize("path,status", [
+    ("/../etc/passwd", 403), ("/boot/../../etc/passwd", 403), ("/%2e%2e/etc/passwd", 403),
+    ("//etc/passwd", 404), ("/escape", 403), ("/boot%00x", 403), ("/nope", 404),
+    ("/boot", 404), ("/" + "a" * 300, 403)])
+def test_refused_paths(port, path, status):
+    """'//etc/passwd' is read as '/etc/passwd' relative to the root (http.server collapses //)."""
+    assert curl(port, path)[0] == status
+
+
+def test_only_get_and_head(port, root):
+    assert curl(port, "/boot/vmlinuz", "-X", "PUT", "--data", "x")[0] == 501
+    assert curl(port, "/boot/vmlinuz", "-X", "DELETE")[0] == 501
+
+
+def test_one_log_line_per_request(port, caplog):
+    with caplog.at_level(logging.INFO, logger="lfsbuild.serve"):
+        curl(port, "/boot/vmlinuz")
+    lines = [r.getMessage() for r in caplog.records if "vmlinuz" in r.getMessage()]
+    assert len(lines) == 1 and "200 ok, 1024000 bytes" in lines[0] and "MB/s" in lines[0]
+
+
+def test_tftp_only_server_has_no_http(root):
+    with BootServer(root, "127.0.0.1", 0, None) as srv:
+        assert srv.http_port is None and srv.tftp_port > 0
