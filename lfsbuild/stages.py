@@ -5,12 +5,13 @@ functions over Settings, so tests and other front ends call exactly what the tas
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from typing import TextIO
 
 from .book import Book, load_book
-from .errors import FetchError, LfsError
+from .errors import FetchError, LfsError, NeedsRoot
 from .packages import PackageList, load_packages
 from .plan import Plan, Selection, StepView, local_sbu, plan_stage, survey
 from .progress import fmt_duration
@@ -50,7 +51,8 @@ def describe(plan: Plan) -> str:
 
 def run_stage(settings: Settings, stage: str, sel: Selection = Selection(), *,
               dry_run: bool = False, verbose: bool = False, progress: bool | None = None,
-              ignore_blockers: bool = False, out: TextIO = sys.stdout) -> Plan:
+              ignore_blockers: bool = False, out: TextIO = sys.stdout,
+              resume: str | None = None) -> Plan:
     world = load_world(settings)
     if dry_run:
         plan = plan_stage(world.views(), stage, sel)
@@ -71,7 +73,7 @@ def run_stage(settings: Settings, stage: str, sel: Selection = Selection(), *,
         needs_root(plan)
         ensure_sources(settings, world.packages, plan)
         ctx = RunContext(settings, world.packages, world.store, world.state, verbose=verbose,
-                         progress=progress, out=out, resume_hint=f"invoke {stage}")
+                         progress=progress, out=out, resume_hint=resume or f"invoke {stage}")
         run_plan(plan, ctx)
         out.write(f"{stage}: {len(plan.run)} step(s) done\n")
     return plan
@@ -128,3 +130,57 @@ def done_fingerprints(settings: Settings) -> dict[str, str]:
 
 def release_of(settings: Settings) -> str:
     return load_packages(settings.packages).release
+
+
+def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
+          verbose: bool = False, out: TextIO = sys.stdout) -> list[str]:
+    """The whole journey: host check -> fetch -> every stage in order -> PXE artifacts.
+
+    Everything that can refuse refuses first (root needed later on, a bad host, missing
+    sources), so a build never dies hours in for a reason known at the start. Running it again
+    after any failure resumes where it stopped: finished stages and steps are skipped.
+    Returns the names of what ran.
+    """
+    world = load_world(settings)
+    order = list(world.book.stages)
+    targets = order + ["pxe"]
+    if to is not None and to not in targets:
+        raise LfsError(f"--to {to}: not a stage", f"choose one of: {', '.join(targets)}")
+    last = targets.index(to) if to else len(targets) - 1
+    chosen = targets[:last + 1]
+    views = world.views()
+    todo = [st for st in chosen if st != "pxe"
+            and not all(v.done for v in views if v.step.stage == st)]
+    chroot_stages = [st for st in todo if any(v.step.run == "chroot" for v in views
+                                              if v.step.stage == st)]
+    if chroot_stages and os.geteuid() != 0:
+        first = order[order.index(chroot_stages[0]) - 1] if order.index(chroot_stages[0]) else None
+        raise NeedsRoot(
+            f"{', '.join(chroot_stages)} run inside a chroot and need root; checking now rather "
+            f"than hours from now",
+            "run `sudo -E invoke build`" + (f", or `invoke build --to {first}` to go as far "
+                                            f"as a normal user can" if first else ""))
+    if host_check and todo and todo[0] == order[0]:
+        from .hostcheck import require_host
+        require_host(settings, what="invoke build")
+    needed = sorted({n for v in views if v.step.stage in todo and not v.done for n in v.step.needs})
+    if needed:
+        from .fetch import fetch_packages
+        report = fetch_packages(settings, [world.packages.get(n) for n in needed])
+        out.write(report.summary() + "\n")
+        if report.failed:
+            raise FetchError(f"cannot get the sources the build needs:\n{report.failure_text()}",
+                             "check lfs.mirrors / your network, then run `invoke build` again")
+    ran = []
+    for stage in todo:
+        run_stage(settings, stage, verbose=verbose, out=out,
+                  resume="invoke build" + (f" --to {to}" if to else ""))
+        ran.append(stage)
+    if "pxe" in chosen:
+        from .pxe import PxeOptions, build_artifacts
+        manifest = build_artifacts(PxeOptions(out_dir=settings.pxe_dir, lfs=settings.root,
+                                              release=world.packages.release,
+                                              fingerprints=done_fingerprints(settings)))
+        out.write(manifest.summary() + "\n")
+        ran.append("pxe")
+    return ran

@@ -177,6 +177,17 @@ def clean(c: Context) -> None:
     print(f"clean: {s.root} is empty; the sources cache {s.sources} is kept")
 
 
+@task(help={"to": "stop after this stage (stage1 ... stage5, or pxe: the default, everything)",
+            "force": "start even if the host check fails",
+            "verbose": "stream each step's output live"})
+@friendly
+def build(c: Context, to: str | None = None, force: bool = False, verbose: bool = False) -> None:
+    """The main job: check-host, fetch, stage1..stage5, pxe - resumable; run it again to go on."""
+    s = settings_of(c)
+    ran = stages.build(s, to, host_check=s.host_check and not force, verbose=verbose)
+    print(f"build: {' -> '.join(ran) if ran else 'nothing to do'}; done up to {to or 'pxe'}")
+
+
 @task(help={"stage": "only this stage"})
 @friendly
 def steps(c: Context, stage: str | None = None) -> None:
@@ -318,5 +329,5 @@ def book_update(c: Context, wget_list: str, md5sums: str, release: str,
         print("book-update: nothing written; run again with --write to apply")
 
 
-ns = Collection(fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
+ns = Collection(build, fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
                 chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update)

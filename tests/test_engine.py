@@ -279,3 +279,24 @@ def test_stage1_checks_the_host_first_unless_forced(world):
     assert not (world["lfs"] / "tools").exists()  # refused before doing anything
     r = run_invoke(["stage1", "--force"], env, check=True)
     assert "4 step(s) done" in r.stdout
+
+
+def test_build_to_stage1_interrupted_and_resumed(world):
+    world["tb"].edit("stage1/030-hello.sh", "make install\n", "make install\n" + SLOW)
+    proc = subprocess.Popen([sys.executable, "-m", "invoke", "build", "--to", "stage1"], cwd=REPO,
+                            env=world["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    wait_for(world["lfs"] / "tools/writer.log")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "run `invoke build --to stage1` to resume at hello" in err
+    world["tb"].edit("stage1/030-hello.sh", SLOW, "")
+    r = run_invoke(["build", "--to", "stage1"], world["env"], check=True)
+    assert "build: stage1" in r.stdout and "stage1/hello was interrupted" in r.stdout
+    assert not (world["lfs"] / "usr/extra.stamp").exists()   # stopped after stage1
+    r = run_invoke(["build", "--to", "stage2"], world["env"], check=True)
+    assert "build: stage2" in r.stdout and (world["lfs"] / "usr/extra.stamp").exists()
+    r = run_invoke(["build", "--to", "stage2"], world["env"], check=True)
+    assert "nothing to do" in r.stdout
+    r = run_invoke(["build", "--to", "stage9"], world["env"])
+    assert r.returncode == 1 and "choose one of: stage1, stage2, pxe" in r.stderr
