@@ -94,8 +94,7 @@ def test_the_books_essential_files_render(tmp_path):
     files = collect(["etc"], [CHROOT_FILES], {"hostname": "buildhost"})
     assert {"etc/passwd", "etc/group", "etc/hosts"} <= set(files)
     place_files(files, tmp_path)
-    assert (tmp_path / "etc/hosts").read_text().splitlines()[0].split() == [
-        "127.0.0.1", "localhost", "buildhost"]
+    assert (tmp_path / "etc/hosts").read_text().splitlines()[0].split() == ["127.0.0.1", "localhost"]
     assert (tmp_path / "etc/passwd").read_text().startswith("root:x:0:0:root:/root:/bin/bash\n")
     assert "tty:x:5:" in (tmp_path / "etc/group").read_text().splitlines()
 

@@ -71,7 +71,7 @@ def test_chroot_step_sees_the_books_environment_and_leaves_no_mount(croot):
     for k, v in book.items():
         assert env[k] == v, k
     assert env["PS1"].startswith("(lfs chroot)")
-    ours = {"JOBS", "PKG_NAME", "LFS_USER", "RUN_TESTS", "WORK_DIR", "PATCHES", "TEST_DIR",
+    ours = {"JOBS", "NINJAJOBS", "PKG_NAME", "LFS_USER", "RUN_TESTS", "WORK_DIR", "PATCHES", "TEST_DIR",
             "SRC_DIR"}
     assert set(env) - set(book) - {"PS1", "PWD", "SHLVL", "_", "OLDPWD"} <= ours
     assert not any(k.startswith(("INVOKE_", "LFS=", "PYTEST")) for k in env)

@@ -1,0 +1,10 @@
+# Diffutils
+#: section: ch-tools-diffutils
+#: package: diffutils
+#: sbu: 0.1
+#: run: user
+./configure --prefix=/usr     \
+            --host="$LFS_TGT" \
+            --build="$(./build-aux/config.guess)"
+make
+make DESTDIR="$LFS" install

@@ -1,0 +1,10 @@
+# Sed
+#: section: ch-tools-sed
+#: package: sed
+#: sbu: 0.1
+#: run: user
+./configure --prefix=/usr     \
+            --host="$LFS_TGT" \
+            --build="$(./build-aux/config.guess)"
+make
+make DESTDIR="$LFS" install
