@@ -25,7 +25,9 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from .errors import DataFileError, HostError
-from .packages import _line, _mapping, _scalar, load_packages
+from .packages import load_packages
+from .yamldata import compose, read_text
+from .yamldata import line as _line, mapping as _mapping, scalar as _scalar
 from .settings import Settings
 
 DEFAULT_REGEX = r"[0-9]+\.[0-9.]+[a-z]*"   # the book's version-check.sh: grep -E -o ... | head -n1
@@ -113,26 +115,15 @@ def default_requirements_path(settings: Settings) -> Path:
 
 def load_requirements(path: str | Path) -> HostRequirements:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(str(path), None, None, "file not found",
-                            f"the host requirements live in {REQUIREMENTS_FILE} next to "
-                            "packages.yaml; restore it from the project") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(str(path), None, None, f"cannot read: {exc}") from None
+    text = read_text(path, f"the host requirements live in {REQUIREMENTS_FILE} next to "
+                           "packages.yaml; restore it from the project")
     return parse_requirements(text, path)
 
 
 def parse_requirements(text: str, path: Path) -> HostRequirements:
     """Validate from text (pure); every complaint names the file, the line and the field."""
     where = str(path)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataFileError(where, mark.line + 1 if mark else None, None,
-                            f"not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    root = compose(text, where)
     top = _fields(root, where, None, required=("release", "path", "tools", "links", "compile",
                                                "kernel", "disk"), optional=())
     tools = tuple(_tool(n, where) for n in _items(top["tools"], where, "tools"))

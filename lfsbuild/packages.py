@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from .errors import DataFileError, LfsError
+from .yamldata import compose, line, mapping, read_text, scalar
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+._-]*$")
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -86,37 +87,25 @@ def filename_of(url: str) -> str:
 def load_packages(path: str | Path) -> PackageList:
     """Load and validate a packages file; raises DataFileError naming file, line and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataFileError(str(path), None, None, "file not found",
-                            "set lfs.packages to your packages file (see README)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(str(path), None, None, f"cannot read: {exc}") from None
+    text = read_text(path, "set lfs.packages to your packages file (see README)")
     return parse_packages(text, path)
 
 
 def parse_packages(text: str, path: Path) -> PackageList:
     """Validate from text; pure, so tests can feed it broken documents directly."""
     where = str(path)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise DataFileError(where, line, None, f"not valid YAML: {problem}") from None
+    root = compose(text, where)
     if not isinstance(root, yaml.MappingNode):
-        raise DataFileError(where, _line(root), None,
+        raise DataFileError(where, line(root), None,
                             "expected a mapping with 'release', 'packages' and 'patches'")
-    top = _mapping(root, where)
+    top = mapping(root, where)
     for key, (knode, _) in top.items():
         if key not in TOP_KEYS:
-            raise DataFileError(where, _line(knode), key,
+            raise DataFileError(where, line(knode), key,
                                 f"unknown top-level key; allowed: {', '.join(TOP_KEYS)}")
     if "release" not in top:
         raise DataFileError(where, 1, "release", "missing the release identifier (e.g. release: '12.3')")
-    release = _scalar(top["release"][1], where, "release")
+    release = scalar(top["release"][1], where, "release")
     if "packages" not in top:
         raise DataFileError(where, 1, "packages", "missing the 'packages' list")
 
@@ -126,7 +115,7 @@ def parse_packages(text: str, path: Path) -> PackageList:
             continue
         seq = top[section][1]
         if not isinstance(seq, yaml.SequenceNode):
-            raise DataFileError(where, _line(seq), section, "expected a list of entries")
+            raise DataFileError(where, line(seq), section, "expected a list of entries")
         for item in seq.value:
             pkg = _entry(item, where, kind)
             if pkg.name in result:
@@ -140,86 +129,63 @@ def parse_packages(text: str, path: Path) -> PackageList:
 
 def _entry(node: yaml.Node, where: str, kind: str) -> Package:
     if not isinstance(node, yaml.MappingNode):
-        raise DataFileError(where, _line(node), None,
+        raise DataFileError(where, line(node), None,
                             "each entry must be a mapping with name, version, url, md5")
-    fields = _mapping(node, where)
+    fields = mapping(node, where)
     for key, (knode, _) in fields.items():
         if key not in REQUIRED + OPTIONAL:
-            raise DataFileError(where, _line(knode), key,
+            raise DataFileError(where, line(knode), key,
                                 f"unknown key; allowed: {', '.join(REQUIRED + OPTIONAL)}")
     for key in REQUIRED:
         if key not in fields:
             label = _peek_name(fields)
-            raise DataFileError(where, _line(node), key, f"missing in entry{label}")
-    values = {k: _scalar(fields[k][1], where, k) for k in REQUIRED}
-    line = _line(node)
+            raise DataFileError(where, line(node), key, f"missing in entry{label}")
+    values = {k: scalar(fields[k][1], where, k) for k in REQUIRED}
+    at = line(node)
     name = values["name"]
     if not NAME_RE.match(name):
-        raise DataFileError(where, _line(fields["name"][1]), "name",
+        raise DataFileError(where, line(fields["name"][1]), "name",
                             f"{name!r} is not a valid name (lowercase letters, digits, + . _ -)")
     md5 = values["md5"].lower()
     if not MD5_RE.match(md5):
-        raise DataFileError(where, _line(fields["md5"][1]), "md5",
+        raise DataFileError(where, line(fields["md5"][1]), "md5",
                             f"{values['md5']!r} is not an md5 checksum (32 hex digits)")
-    _check_url(values["url"], where, _line(fields["url"][1]), "url")
+    _check_url(values["url"], where, line(fields["url"][1]), "url")
     if not filename_of(values["url"]):
-        raise DataFileError(where, _line(fields["url"][1]), "url", "URL has no file name")
+        raise DataFileError(where, line(fields["url"][1]), "url", "URL has no file name")
     sha256 = None
     if "sha256" in fields:
-        sha256 = _scalar(fields["sha256"][1], where, "sha256").lower()
+        sha256 = scalar(fields["sha256"][1], where, "sha256").lower()
         if not SHA256_RE.match(sha256):
-            raise DataFileError(where, _line(fields["sha256"][1]), "sha256",
+            raise DataFileError(where, line(fields["sha256"][1]), "sha256",
                                 "not a sha256 checksum (64 hex digits)")
     mirrors: tuple[str, ...] = ()
     if "mirrors" in fields:
         mnode = fields["mirrors"][1]
         if not isinstance(mnode, yaml.SequenceNode):
-            raise DataFileError(where, _line(mnode), "mirrors", "expected a list of URLs")
-        mirrors = tuple(_scalar(m, where, "mirrors") for m in mnode.value)
+            raise DataFileError(where, line(mnode), "mirrors", "expected a list of URLs")
+        mirrors = tuple(scalar(m, where, "mirrors") for m in mnode.value)
         for m, mn in zip(mirrors, mnode.value):
-            _check_url(m, where, _line(mn), "mirrors")
+            _check_url(m, where, line(mn), "mirrors")
     size_kb = None
     if "size_kb" in fields:
-        raw = _scalar(fields["size_kb"][1], where, "size_kb")
+        raw = scalar(fields["size_kb"][1], where, "size_kb")
         if not raw.isdigit():
-            raise DataFileError(where, _line(fields["size_kb"][1]), "size_kb",
+            raise DataFileError(where, line(fields["size_kb"][1]), "size_kb",
                                 f"{raw!r} is not a whole number of kilobytes")
         size_kb = int(raw)
     return Package(name=name, version=values["version"], url=values["url"], md5=md5,
-                   kind=kind, sha256=sha256, mirrors=mirrors, size_kb=size_kb, line=line)
+                   kind=kind, sha256=sha256, mirrors=mirrors, size_kb=size_kb, line=at)
 
 
-def _check_url(url: str, where: str, line: int, field_name: str) -> None:
+def _check_url(url: str, where: str, at: int, field_name: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in URL_SCHEMES or (parts.scheme != "file" and not parts.netloc):
-        raise DataFileError(where, line, field_name, f"{url!r} is not a valid URL",
+        raise DataFileError(where, at, field_name, f"{url!r} is not a valid URL",
                             "use an absolute http(s)://, ftp:// or file:// URL")
-
-
-def _mapping(node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    for knode, vnode in node.value:
-        key = knode.value if isinstance(knode, yaml.ScalarNode) else None
-        if not isinstance(key, str):
-            raise DataFileError(where, _line(knode), None, "keys must be plain strings")
-        if key in out:
-            raise DataFileError(where, _line(knode), key, "key given twice in the same entry")
-        out[key] = (knode, vnode)
-    return out
-
-
-def _scalar(node: yaml.Node, where: str, field_name: str) -> str:
-    if not isinstance(node, yaml.ScalarNode) or node.value == "" or (
-            node.tag == "tag:yaml.org,2002:null"):
-        raise DataFileError(where, _line(node), field_name, "expected a non-empty value")
-    return str(node.value).strip()
 
 
 def _peek_name(fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> str:
     if "name" in fields and isinstance(fields["name"][1], yaml.ScalarNode):
         return f" {fields['name'][1].value!r}"
     return ""
-
-
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1

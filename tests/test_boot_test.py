@@ -17,7 +17,6 @@ from lfsbuild.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, b
                                 bootfile, builtin_servers, format_table, qemu_argv, resolve_accel,
                                 validate)
 from lfsbuild.errors import BootTestError
-from lfsbuild.pxe import PxeOptions, build_artifacts
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
                                 reason="qemu-system-x86 is not installed")
