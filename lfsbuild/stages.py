@@ -92,7 +92,7 @@ def ensure_sources(settings: Settings, packages: PackageList, plan: Plan) -> Non
 
 
 def status_rows(settings: Settings, only_recorded: bool = False) -> tuple[list[list[str]], str]:
-    """Table rows (stage, step, state, duration, measured SBU, book SBU, log) and a summary."""
+    """Table rows (stage, step, state, duration, measured SBU, book SBU, tests, log), summary."""
     world = load_world(settings)
     live = BuildLock(settings.state_dir).held_elsewhere()
     views = survey(world.book, world.packages, settings, world.state, live=live)
@@ -105,7 +105,8 @@ def status_rows(settings: Settings, only_recorded: bool = False) -> tuple[list[l
         dur = rec.duration if rec and rec.finished else None
         measured = f"{dur / sbu:.2f}" if dur and sbu else "-"
         rows.append([v.step.stage, v.step.name, v.state, fmt_duration(dur), measured,
-                     f"{v.step.sbu:g}", rec.log if rec else ""])
+                     f"{v.step.sbu:g}", tests_cell(rec.tests if rec else None),
+                     rec.log if rec else ""])
     stages_done = [st for st in world.book.stages
                    if all(v.done for v in views if v.step.stage == st)]
     total = sum(v.record.duration for v in views if v.record and v.record.status == "done")
@@ -113,6 +114,15 @@ def status_rows(settings: Settings, only_recorded: bool = False) -> tuple[list[l
                f"{fmt_duration(total)}; local SBU "
                f"{f'{sbu:.0f} s' if sbu else 'not measured yet'}")
     return rows, summary
+
+
+def tests_cell(tests: dict | None) -> str:
+    """'123 passed, 2 failed' for a step whose test suite ran, '-' otherwise."""
+    if not tests:
+        return "-"
+    if not tests.get("found"):
+        return "ran (no summary)"
+    return f"{tests.get('passed', 0)} passed, {tests.get('failed', 0)} failed"
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:

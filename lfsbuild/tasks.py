@@ -193,7 +193,7 @@ def build(c: Context, to: str | None = None, force: bool = False, verbose: bool 
 def steps(c: Context, stage: str | None = None) -> None:
     """List every step of every stage with its state (done, pending, failed, changed)."""
     rows, summary = stages.status_rows(settings_of(c))
-    rows = [r[:3] + [r[5]] for r in rows if not stage or r[0] == stage]
+    rows = [r[:3] + [r[5]] for r in rows if not stage or r[0] == stage]  # stage step state sbu
     print(stages.table(rows, ["stage", "step", "state", "book SBU"]))
 
 
@@ -203,7 +203,7 @@ def status(c: Context) -> None:
     """Table of steps that ran: state, duration, measured SBU, log; plus a one-line summary."""
     rows, summary = stages.status_rows(settings_of(c), only_recorded=True)
     if rows:
-        print(stages.table(rows, ["stage", "step", "state", "time", "SBU", "book", "log"]))
+        print(stages.table(rows, ["stage", "step", "state", "time", "SBU", "book", "tests", "log"]))
     else:
         print("no step has run yet")
     print(summary)

@@ -300,3 +300,22 @@ def test_build_to_stage1_interrupted_and_resumed(world):
     assert "nothing to do" in r.stdout
     r = run_invoke(["build", "--to", "stage9"], world["env"])
     assert r.returncode == 1 and "choose one of: stage1, stage2, pxe" in r.stderr
+
+
+def test_test_suites_run_when_asked_and_failures_are_recorded_not_fatal(world):
+    world["tb"].recipe("stage1/050-suite.sh").write_text(
+        "# suite\n#: package: hello\n#: tests: optional\n#: sbu: 0\n"
+        'if [ -n "$RUN_TESTS" ]; then\n'
+        '  { echo "# TOTAL: 3"; echo "# PASS:  2"; echo "# FAIL:  1"; } > "$TEST_DIR/console.log"\n'
+        "  false || echo 'the suite failed; the build goes on'\n"
+        "fi\n")
+    run_invoke(["stage1"], world["env"], check=True)
+    assert state_of(world)["stage1/suite"]["tests"] is None   # lfs.tests is none by default
+    r = run_invoke(["stage1", "--dry-run"], dict(world["env"], INVOKE_LFS_TESTS="all"), check=True)
+    assert "run   suite" in r.stdout and "1 step(s) to run" in r.stdout  # the setting matters
+    run_invoke(["stage1"], dict(world["env"], INVOKE_LFS_TESTS="all"), check=True)
+    tests = state_of(world)["stage1/suite"]["tests"]
+    assert (tests["passed"], tests["failed"]) == (2, 1)
+    assert Path(tests["dir"], "console.log").exists()      # kept beside the log
+    r = run_invoke(["status"], dict(world["env"], INVOKE_LFS_TESTS="all"), check=True)
+    assert "2 passed, 1 failed" in r.stdout
