@@ -24,6 +24,7 @@ import io
 import os
 import string
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -257,7 +258,7 @@ def _cell(value: object, cls: str = "") -> str:
     return f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>"
 
 
-def _table(header: list[str], rows: list[list[object]], numeric: frozenset[int] = frozenset(),
+def _table(header: list[str], rows: Sequence[Sequence[object]], numeric: frozenset[int] = frozenset(),
            row_classes: list[str] | None = None) -> str:
     head = "".join(f'<th class="num">{html.escape(h)}</th>' if i in numeric else
                    f"<th>{html.escape(h)}</th>" for i, h in enumerate(header))
@@ -385,13 +386,14 @@ def _pxe(r: Report, base: Path) -> str:
                f"{html.escape(p.problem or 'unknown problem')}.</p>"
     m = p.manifest
     comp = ", ".join(f"{k}={v}" for k, v in sorted(m.compression.items()))
-    facts = [["directory", Raw(f"<code>{where}</code>")], ["release", m.release],
+    facts: list[list[object]] = [["directory", Raw(f"<code>{where}</code>")], ["release", m.release],
              ["mode", m.mode], ["layout", m.layout],
              ["kernel", Raw(f"<code>{html.escape(m.kernel)}</code> ({html.escape(m.kernel_version)})")],
              ["initrd", m.initrd or "none (NFS root)"],
              ["kernel command line", Raw(f"<code>{html.escape(m.cmdline)}</code>")],
-             ["compression", comp], ["SOURCE_DATE_EPOCH", f"{m.source_date_epoch} "
-                                     f"({datetime.fromtimestamp(m.source_date_epoch).date()})"]]
+             ["compression", comp],
+             ["SOURCE_DATE_EPOCH", (f"{m.source_date_epoch} "
+                                    f"({datetime.fromtimestamp(m.source_date_epoch).date()})")]]
     facts += [[f"initrd {k}", v] for k, v in sorted(m.initrd_stats.items())]
     out = [_table(["", ""], facts)]
     if p.stale:

@@ -188,6 +188,17 @@ def build(c: Context, to: str | None = None, force: bool = False, verbose: bool 
     print(f"build: {' -> '.join(ran) if ran else 'nothing to do'}; done up to {to or 'pxe'}")
 
 
+@task(help={"out": "HTML file to write (default: report.html in $LFS/.lfsbuild, beside the logs)",
+            "pxe_dir": "PXE tree whose manifest.json goes into the report (default: lfs.pxe_dir)"})
+@friendly
+def report(c: Context, out: str | None = None, pxe_dir: str | None = None) -> None:
+    """Write a self-contained HTML build report: steps, times, SBU, tests, PXE manifest, chart."""
+    from . import report as reporting
+    result = reporting.write_report(settings_of(c), Path(out).resolve() if out else None,
+                                    Path(pxe_dir).resolve() if pxe_dir else None)
+    print(result.summary())
+
+
 @task(help={"stage": "only this stage"})
 @friendly
 def steps(c: Context, stage: str | None = None) -> None:
@@ -330,4 +341,5 @@ def book_update(c: Context, wget_list: str, md5sums: str, release: str,
 
 
 ns = Collection(build, fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
-                chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update)
+                chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update,
+                report)
