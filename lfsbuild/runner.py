@@ -22,7 +22,7 @@ from .files import place_files, step_files
 from .errors import BookError, ConfigError, Interrupted, NeedsRoot, StepFailed
 from .packages import Package, PackageList
 from .plan import Plan, StepView
-from .proc import kill_stale_group, spawn, stop
+from .proc import kill_stale_group, namespace_prefix, spawn, stop
 from .progress import StageProgress
 from .settings import Settings
 from .state import State, StateStore, StepRecord, boot_id, process_start
@@ -135,9 +135,11 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
     rec = StepRecord(status="running", fingerprint=view.fingerprint, inputs=view.inputs,
                      started=time.time(), log=str(log_path), workdir=str(workdir),
                      boot_id=boot_id())
+    was_done = view.record is not None and view.record.status == "done"
     ctx.state.steps[step.id] = rec
-    # not fsync'ed: lost in a power failure, the step simply counts as not run and runs again
-    ctx.store.save(ctx.state, durable=False)
+    # Must reach the disk before the step acts only if it replaces a "done" record (a forced or
+    # changed step): otherwise a power loss simply leaves the step "not run", and it runs again.
+    ctx.store.save(ctx.state, durable=was_done)
 
     with open(log_path, "wb") as log:
         log.write(f"# lfsbuild: {step.id} ({step.title}) started {time.ctime()}\n".encode())
@@ -147,8 +149,10 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         log.flush()
         proc = spawn(argv, isolate=step.run != "chroot", env=env, cwd=str(srcdir or workdir),
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        rec.pid, rec.pid_start = proc.pid, process_start(proc.pid)
-        ctx.store.save(ctx.state, durable=False)  # lost on power loss? the step re-runs anyway
+        if step.run != "chroot" and not namespace_prefix():
+            # no PID namespace to take the step down with us: remember whom a resumed run kills
+            rec.pid, rec.pid_start = proc.pid, process_start(proc.pid)
+            ctx.store.save(ctx.state, durable=False)
         tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         try:
             assert proc.stdout is not None

@@ -77,7 +77,7 @@ class StateStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         data = {"version": STATE_VERSION, "sbu_seconds": state.sbu_seconds,
                 "steps": {k: dict(vars(v)) for k, v in sorted(state.steps.items())}}
-        atomic_write(self.path, json.dumps(data, indent=1).encode(), durable=durable)
+        atomic_write(self.path, json.dumps(data, separators=(",", ":")).encode(), durable=durable)
 
 
 class BuildLock:
