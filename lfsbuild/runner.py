@@ -1,8 +1,9 @@
 """Running steps: fresh source tree, the book's clean environment, the right user, a log.
 
-`run_plan` executes what `plan.plan_stage` decided, recording every transition in the state
-store *before* acting on it, so that a kill at any instant leaves a record the next run can
-read: "running" with a pid means "was interrupted here", never "done".
+`run_plan` executes what `plan.plan_stage` decided. A step is recorded as "running" before it
+acts and as "done" only after its output is on disk (syncfs), so a kill or power loss at any
+instant leaves a record the next run reads correctly: at worst a step runs again, never is a
+half-built step taken for done.
 """
 from __future__ import annotations
 
