@@ -86,6 +86,7 @@ def needs_root(plan: Plan) -> None:
 def run_plan(plan: Plan, ctx: RunContext) -> list[StepRecord]:
     """Run every step of the plan in order; stop at the first failure (StepFailed)."""
     needs_root(plan)
+    os.umask(0o022)  # the book's ~/.bashrc for the build user; root's usual default in chroot
     prepare_root(ctx.settings)
     if any(v.step.run == "user" for v in plan.run):
         # root-run layout steps chown to the user, so it must exist first; and it must be able
