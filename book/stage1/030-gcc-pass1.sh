@@ -6,8 +6,7 @@
 #: sbu: 3.2
 #: run: user
 # The cross compiler. mpfr, gmp and mpc are already unpacked as ./mpfr ./gmp ./mpc, so GCC
-# builds them along with itself. GLIBC_VERSION (from `versions: glibc`) is the glibc that
-# chapter 5 builds next.
+# builds them along with itself.
 
 # on x86_64, put 64-bit libraries in lib rather than lib64
 case $(uname -m) in
