@@ -319,3 +319,9 @@ def test_test_suites_run_when_asked_and_failures_are_recorded_not_fatal(world):
     assert Path(tests["dir"], "console.log").exists()      # kept beside the log
     r = run_invoke(["status"], dict(world["env"], INVOKE_LFS_TESTS="all"), check=True)
     assert "2 passed, 1 failed" in r.stdout
+
+
+def test_output_into_a_closed_pipe_is_not_a_traceback(world):
+    r = subprocess.run(f"{sys.executable} -m invoke steps | head -1", shell=True, cwd=REPO,
+                       env=world["env"], capture_output=True, text=True, timeout=60)
+    assert r.stdout.startswith("stage") and "Traceback" not in r.stderr and not r.stderr
