@@ -178,6 +178,7 @@ class BootOptions:
     log_dir: Path | None = None
     server: ServerFactory | None = None
     qemu: str = "qemu-system-x86_64"
+    expect_lease: bool = False  # also require the kernel's own DHCP (ip=dhcp) to have succeeded
 
 
 @dataclass
@@ -388,6 +389,9 @@ def _diagnose(stage: str, exit_code: int | None, text: str, accel: str) -> str:
     return "the kernel started but the marker never appeared (check the init of the root tree)"
 
 
+LEASE_LINE = "IP-Config: Complete"
+
+
 def run_boot(opts: BootOptions) -> BootResult:
     """Boot once and report; never raises for a failed boot (see `boot` for that)."""
     validate(opts)
@@ -412,13 +416,19 @@ def run_boot(opts: BootOptions) -> BootResult:
         seconds = time.monotonic() - start
         transfers = ep.transfers
     stage = "marker" if ok else _stage(text)
+    problem = "" if ok else _diagnose(stage, code, text, accel)
+    if ok and opts.expect_lease and LEASE_LINE not in text:
+        # the marker alone proves the boot, not the network: a NIC whose driver is missing
+        # boots just as well (seen: 8139too refusing QEMU's RTL8139C+)
+        ok, stage = False, "no DHCP lease"
+        problem = ("the kernel's ip=dhcp got no lease: is the driver of this NIC built into "
+                   "the kernel (=y, not a module)?")
     lines = [l for l in text.replace("\r", "\n").splitlines() if l.strip()]
     measured = transfers.first is not None
     return BootResult(nic=opts.nic, firmware=opts.firmware, transport=opts.transport, accel=accel,
                       ok=ok, stage=stage, seconds=seconds, console_log=log,
                       bytes_transferred=transfers.bytes if measured else None,
-                      transfer_seconds=transfers.seconds, tail=lines[-20:],
-                      problem="" if ok else _diagnose(stage, code, text, accel))
+                      transfer_seconds=transfers.seconds, tail=lines[-20:], problem=problem)
 
 
 def boot(opts: BootOptions) -> BootResult:

@@ -272,25 +272,28 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     "accel": "auto (probes KVM, falls back to TCG) | kvm | tcg",
     "timeout": "seconds to wait for the marker",
     "marker": "console text that means success",
+    "expect_lease": "also require the kernel's own DHCP lease (IP-Config) on the console",
 })
 @friendly
 def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               firmware: str = "bios", transport: str = "http", accel: str = "auto",
-              timeout: int = 180, marker: str = "login:") -> None:
+              timeout: int = 180, marker: str = "login:", expect_lease: bool = False) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
     from . import boot_test as bt
     s = settings_of(c)
     opts = bt.BootOptions(pxe_dir=Path(pxe_dir).resolve() if pxe_dir else s.pxe_dir, nic=nic,
                           firmware=firmware, transport=transport, accel=accel,
-                          timeout=timeout, marker=marker)
+                          timeout=timeout, marker=marker, expect_lease=expect_lease)
     if nic == "all":
         results = bt.boot_matrix(opts, bt.nics_for(nic))
         print(bt.format_table(results))
+        print(f"console logs: {results[0].console_log.parent}")
         if not all(r.ok for r in results):
             raise Exit("error: some boots did not reach the marker (console logs above)", code=1)
         return
     result = bt.boot(opts)
     print(bt.format_table([result]))
+    print(f"console log: {result.console_log}")
 
 
 @task(help={"root": "directory to serve (default: lfs.pxe_dir)",
