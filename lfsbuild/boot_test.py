@@ -435,9 +435,12 @@ def boot(opts: BootOptions) -> BootResult:
     """Boot once; raise BootTestError with the console tail and log path if no marker."""
     result = run_boot(opts)
     if not result.ok:
+        what = ("reached the marker but the kernel got no DHCP lease"
+                if result.stage == "no DHCP lease" else
+                f"did not reach {opts.marker!r} within {opts.timeout:.0f} s "
+                f"(last stage: {result.stage})")
         raise BootTestError(
-            f"boot test {result.firmware}/{result.transport}/{result.nic} did not reach "
-            f"{opts.marker!r} within {opts.timeout:.0f} s (last stage: {result.stage}): {result.problem}\n"
+            f"boot test {result.firmware}/{result.transport}/{result.nic} {what}: {result.problem}\n"
             + "\n".join(f"    | {l}" for l in result.tail[-12:]),
             f"full console log: {result.console_log}")
     return result
