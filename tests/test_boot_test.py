@@ -150,3 +150,14 @@ def test_loader_errors_only_stop_the_watch_before_the_kernel() -> None:
     assert is_fatal("iPXE ... Could not boot: No such file")
     assert not is_fatal("Linux version 6.1\n...\nudev: Failed to load module foo")
     assert is_fatal("Linux version 6.1\nKernel panic - not syncing: VFS")
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_expect_lease_catches_a_kernel_without_its_nic_driver(pxe_dir: Path) -> None:
+    """Debian's kernel has virtio_net as a module, absent from the initrd: it boots, no lease."""
+    from lfsbuild.boot_test import run_boot
+    r = run_boot(opts(pxe_dir, nic="virtio", firmware="bios", transport="http", expect_lease=True))
+    assert not r.ok and r.stage == "no DHCP lease", r.problem
+    assert "built into the kernel" in r.problem
+    assert MARKER in r.console_log.read_text(errors="replace")  # the boot itself worked
