@@ -193,4 +193,6 @@ def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
                                               fingerprints=done_fingerprints(settings)))
         out.write(manifest.summary() + "\n")
         ran.append("pxe")
+        from .report import write_report  # the newcomer's "hours later": artifacts + a report
+        out.write(write_report(settings).summary() + "\n")
     return ran

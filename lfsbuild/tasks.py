@@ -111,7 +111,7 @@ STAGE_HELP = {
     "step": "run exactly this step (even if done)",
     "from_": "first step of the range to run",
     "to": "last step of the range to run",
-    "force": "re-run steps even if done (and ignore incomplete earlier stages)",
+    "force": "re-run steps even if done, ignore incomplete earlier stages (stage1: and the host check)",
     "dry_run": "print what would run and why; run nothing",
     "verbose": "stream each step's output live (it is logged either way)",
 }
@@ -187,7 +187,7 @@ def clean(c: Context) -> None:
             "verbose": "stream each step's output live"})
 @friendly
 def build(c: Context, to: str | None = None, force: bool = False, verbose: bool = False) -> None:
-    """The main job: check-host, fetch, stage1..stage5, pxe - resumable; run it again to go on."""
+    """The main job: check-host, fetch, stage1..stage5, pxe, report - resumable; run it again."""
     s = settings_of(c)
     ran = stages.build(s, to, host_check=s.host_check and not force, verbose=verbose)
     print(f"build: {' -> '.join(ran) if ran else 'nothing to do'}; done up to {to or 'pxe'}")

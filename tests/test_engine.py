@@ -325,3 +325,15 @@ def test_output_into_a_closed_pipe_is_not_a_traceback(world):
     r = subprocess.run(f"{sys.executable} -m invoke steps | head -1", shell=True, cwd=REPO,
                        env=world["env"], capture_output=True, text=True, timeout=60)
     assert r.stdout.startswith("stage") and "Traceback" not in r.stderr and not r.stderr
+
+
+def test_build_to_the_end_packs_pxe_artifacts_and_writes_the_report(world, tmp_path):
+    """The whole journey on the test book, with a tiny fake kernel image for `pxe`."""
+    world["tb"].recipe("stage2/020-kernel.sh").write_text(
+        "# kernel\n#: sbu: 0\n#: run: root\nmkdir -p \"$LFS/boot\"\nhead -c 4096 /dev/zero > \"$LFS/boot/vmlinuz-test\"\n")
+    env = dict(world["env"], INVOKE_LFS_PXE_DIR=str(tmp_path / "pxe"))
+    r = run_invoke(["build"], env)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "pxe" / "manifest.json").exists()
+    assert (world["lfs"] / ".lfsbuild" / "report.html").exists()
+    assert "build: stage1 -> stage2 -> pxe" in r.stdout
