@@ -152,7 +152,8 @@ def test_log_line_per_transfer(server, tmp_path, caplog):
 HOSTILE = [
     ("traversal", rrq("../etc/passwd"), 5, E_ACCESS),
     ("deep traversal", rrq("sub/../../etc/passwd"), 5, E_ACCESS),
-    ("absolute", rrq("/etc/passwd"), 5, E_ACCESS),
+    ("absolute: the served root's /etc/passwd, not the host's", rrq("/etc/passwd"), 5,
+     E_NOT_FOUND),
     ("symlink escape", rrq("escape-link"), 5, E_ACCESS),
     ("symlink dir escape", rrq("dir-link/passwd"), 5, E_ACCESS),
     ("over-long name", rrq("a" * 300), 5, E_ACCESS),
@@ -322,3 +323,9 @@ def test_serve_forever_stops_and_summarises(root, tmp_path):
     t.join(5)
     assert not t.is_alive()
     assert result and result[0].startswith("served 1 TFTP transfers (0 failed)")
+
+
+def test_a_leading_slash_means_the_served_root(server, root):
+    """Boot loaders configured for tftpd-hpa --secure ask for "/pxelinux.0" and the like."""
+    assert lossy_fetch(server.tftp_port, "/f512") == (root / "f512").read_bytes()
+    assert lossy_fetch(server.tftp_port, "//sub/inner.txt") == (root / "sub/inner.txt").read_bytes()

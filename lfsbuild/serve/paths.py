@@ -45,8 +45,12 @@ def open_inside(root_real: str, name: str) -> OpenFile:
         raise Refused("file name contains a NUL byte")
     if len(raw) > MAX_NAME_BYTES:
         raise Refused(f"file name longer than {MAX_NAME_BYTES} bytes")
-    if name.startswith("/"):
-        raise Refused("absolute paths are refused; ask for a path relative to the served root")
+    # A leading "/" means the served root, as with tftpd-hpa --secure: boot loaders (GRUB's
+    # prefix, pxelinux configs written for other servers) ask for "/pxelinux.0" or "/grub/...";
+    # "/etc/passwd" is looked up as <root>/etc/passwd, never the host's.
+    name = name.lstrip("/")
+    if not name:
+        raise Refused("empty file name")
     if ".." in name.split("/"):
         raise Refused("'..' in a path is refused")
     real = os.path.realpath(os.path.join(root_real, name))
