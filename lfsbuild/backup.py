@@ -155,7 +155,9 @@ def create(root: Path, dest: Path, manifest: Mapping[str, Any], *,
     if dest.is_dir():
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         stage = manifest.get("stage")
-        dest = dest / f"lfs-temp-tools{f'-stage{stage}' if stage is not None else ''}-{stamp}{comp.suffix}"
+        label = "" if stage is None else "-" + (str(stage) if str(stage).startswith("stage")
+                                                  else f"stage{stage}")
+        dest = dest / f"lfs-temp-tools{label}-{stamp}{comp.suffix}"
     if _is_inside(dest.parent, root):
         raise BackupError(f"the backup {dest} would be inside {root}, the tree being saved",
                           hint="choose a backup directory outside $LFS (the book uses $HOME)")
