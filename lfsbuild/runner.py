@@ -147,7 +147,11 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         log.write(f"# lfsbuild: {step.id} ({step.title}) started {time.ctime()}\n".encode())
         srcdir = prepare_workdir(step, workdir, who, ctx, log)
         argv, env = step_command(step, workdir, srcdir, who, ctx)
-        log.write(f"# as {who.name}; cwd {srcdir or workdir}\n".encode())
+        where = str(srcdir or workdir)
+        if step.run == "chroot":
+            where = "/" + str(Path(where).relative_to(ctx.settings.root))
+        log.write(f"# as {who.name}; cwd {where}"
+                  f"{' (inside the chroot)' if step.run == 'chroot' else ''}\n".encode())
         log.flush()
         proc = spawn(argv, isolate=step.run != "chroot", env=env, cwd=str(srcdir or workdir),
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
