@@ -27,6 +27,7 @@ import yaml
 from .errors import DataFileError, HostError
 from .packages import load_packages
 from .yamldata import compose, read_text
+from .yamldata import fields as checked_fields
 from .yamldata import line as _line, mapping as _mapping, scalar as _scalar
 from .settings import Settings
 
@@ -155,18 +156,8 @@ def parse_requirements(text: str, path: Path) -> HostRequirements:
 
 def _fields(node: yaml.Node, where: str, what: str | None, required: tuple[str, ...],
             optional: tuple[str, ...]) -> dict[str, yaml.Node]:
-    if not isinstance(node, yaml.MappingNode):
-        raise DataFileError(where, _line(node), what, "expected a mapping with "
-                            + ", ".join(required))
-    fields = _mapping(node, where)
-    for key, (knode, _) in fields.items():
-        if key not in required + optional:
-            raise DataFileError(where, _line(knode), key,
-                                f"unknown key; allowed: {', '.join(required + optional)}")
-    for key in required:
-        if key not in fields:
-            raise DataFileError(where, _line(node), key, f"missing in {what or 'the file'}")
-    return {k: v for k, (_, v) in fields.items()}
+    out = checked_fields(node, where, what, required, optional, missing_in=what or "the file")
+    return {k: v for k, (_, v) in out.items()}
 
 
 def _items(node: yaml.Node, where: str, what: str) -> list[yaml.Node]:

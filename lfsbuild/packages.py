@@ -16,6 +16,7 @@ import yaml
 
 from .errors import DataFileError, LfsError
 from .yamldata import compose, line, mapping, read_text, scalar
+from .yamldata import fields as checked_fields
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+._-]*$")
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -128,18 +129,9 @@ def parse_packages(text: str, path: Path) -> PackageList:
 
 
 def _entry(node: yaml.Node, where: str, kind: str) -> Package:
-    if not isinstance(node, yaml.MappingNode):
-        raise DataFileError(where, line(node), None,
-                            "each entry must be a mapping with name, version, url, md5")
-    fields = mapping(node, where)
-    for key, (knode, _) in fields.items():
-        if key not in REQUIRED + OPTIONAL:
-            raise DataFileError(where, line(knode), key,
-                                f"unknown key; allowed: {', '.join(REQUIRED + OPTIONAL)}")
-    for key in REQUIRED:
-        if key not in fields:
-            label = _peek_name(fields)
-            raise DataFileError(where, line(node), key, f"missing in entry{label}")
+    fields = checked_fields(node, where, None, REQUIRED, OPTIONAL, missing_in="entry",
+                            label_key="name", not_mapping="each entry must be a mapping with "
+                                                          "name, version, url, md5")
     values = {k: scalar(fields[k][1], where, k) for k in REQUIRED}
     at = line(node)
     name = values["name"]
@@ -184,8 +176,3 @@ def _check_url(url: str, where: str, at: int, field_name: str) -> None:
         raise DataFileError(where, at, field_name, f"{url!r} is not a valid URL",
                             "use an absolute http(s)://, ftp:// or file:// URL")
 
-
-def _peek_name(fields: dict[str, tuple[yaml.Node, yaml.Node]]) -> str:
-    if "name" in fields and isinstance(fields["name"][1], yaml.ScalarNode):
-        return f" {fields['name'][1].value!r}"
-    return ""

@@ -47,6 +47,31 @@ def mapping(node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, ya
     return out
 
 
+def fields(node: yaml.Node, where: str, field_name: str | None, required: tuple[str, ...],
+           optional: tuple[str, ...] = (), missing_in: str = "the file",
+           label_key: str | None = None, not_mapping: str | None = None
+           ) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """A mapping whose keys are checked: nothing unknown, nothing required missing.
+
+    `label_key` names the entry in the "missing" message (e.g. "missing in entry 'gcc'").
+    """
+    if not isinstance(node, yaml.MappingNode):
+        raise DataFileError(where, line(node), field_name,
+                            not_mapping or "expected a mapping with " + ", ".join(required))
+    out = mapping(node, where)
+    allowed = required + optional
+    for key, (knode, _) in out.items():
+        if key not in allowed:
+            raise DataFileError(where, line(knode), key, f"unknown key; allowed: {', '.join(allowed)}")
+    for key in required:
+        if key not in out:
+            label = ""
+            if label_key in out and isinstance(out[label_key][1], yaml.ScalarNode):
+                label = f" {out[label_key][1].value!r}"
+            raise DataFileError(where, line(node), key, f"missing in {missing_in}{label}")
+    return out
+
+
 def scalar(node: yaml.Node, where: str, field_name: str) -> str:
     if not isinstance(node, yaml.ScalarNode) or node.value == "" or (
             node.tag == "tag:yaml.org,2002:null"):
