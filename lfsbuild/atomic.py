@@ -1,6 +1,8 @@
-"""Write-fsync-rename: a file is either its old or its new content, never half of one."""
+"""File primitives: write-fsync-rename (a file is its old or its new content, never half of
+one), and the sha256 that manifests record."""
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from pathlib import Path
@@ -30,3 +32,8 @@ def fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()

@@ -9,7 +9,6 @@ once the new one is fully extracted and its archive's checksum verified.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomic import sha256_file
 from .errors import BackupError
 from .mounts import ensure_nothing_mounted
 
@@ -91,11 +91,6 @@ def tree_bytes(root: Path) -> int:
                 seen.add((st.st_dev, st.st_ino))
             total += st.st_blocks * 512
     return total
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _check_space(where: Path, needed: int, what: str, hint: str) -> None:
