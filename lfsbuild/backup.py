@@ -255,14 +255,15 @@ def restore(archive: Path, root: Path, *, keep: Iterable[str] = ()) -> dict[str,
     _check_space(root, int(data.get("tree_bytes", 0)) + MARGIN, f"restoring {archive.name}",
                  hint=f"free some space, or wipe {root} first with `invoke clean`")
 
+    before = os.lstat(root)  # a failed restore leaves even the directory's mtime alone
     staging = Path(tempfile.mkdtemp(dir=root, prefix=STAGING_PREFIX))
-    dev = os.lstat(root).st_dev
     try:
         _run_tar(["--extract", "--file", str(archive), f"--use-compress-program={comp.name}",
                   "--numeric-owner", "--preserve-permissions", "--same-owner", "--xattrs",
                   "--xattrs-include=*", "--acls", "-C", str(staging)], f"restoring {archive}")
     except BaseException:
-        _remove_tree(staging, dev)
+        _remove_tree(staging, before.st_dev)
+        os.utime(root, ns=(before.st_atime_ns, before.st_mtime_ns))
         raise
     _swap_in(root, staging, keep)
     return data
