@@ -9,11 +9,8 @@
 # The HTML documentation (the book's optional tar -xf ... --strip-components=1 into this tree)
 # is unpacked by the runner as ./tcl-docs (its html/ directory is ./tcl-docs/html).
 
-# the library's major.minor version (tclsh8.6, libtcl8.6.so), and the bundled tdbc and itcl
-# directories (pkgs/tdbcX.Y.Z, pkgs/itclX.Y.Z): read from the package, never spelled out
+# the library's major.minor version (tclsh8.6, libtcl8.6.so): read from the package
 tcl_mm=${PKG_VERSION%.*}
-tdbc=$(basename "$(echo pkgs/tdbc[0-9]*)")
-itcl=$(basename "$(echo pkgs/itcl[0-9]*)")
 
 SRCDIR=$(pwd)
 cd unix
@@ -28,16 +25,25 @@ sed -e "s|$SRCDIR/unix|/usr/lib|" \
     -e "s|$SRCDIR|/usr/include|"  \
     -i tclConfig.sh
 
-sed -e "s|$SRCDIR/unix/pkgs/$tdbc|/usr/lib/$tdbc|" \
-    -e "s|$SRCDIR/pkgs/$tdbc/generic|/usr/include|"    \
-    -e "s|$SRCDIR/pkgs/$tdbc/library|/usr/lib/tcl$tcl_mm|" \
-    -e "s|$SRCDIR/pkgs/$tdbc|/usr/include|"            \
-    -i "pkgs/$tdbc/tdbcConfig.sh"
-
-sed -e "s|$SRCDIR/unix/pkgs/$itcl|/usr/lib/$itcl|" \
-    -e "s|$SRCDIR/pkgs/$itcl/generic|/usr/include|"    \
-    -e "s|$SRCDIR/pkgs/$itcl|/usr/include|"            \
-    -i "pkgs/$itcl/itclConfig.sh"
+# the same for the bundled tdbc and itcl, built in unix/pkgs/tdbcX.Y.Z and unix/pkgs/itclX.Y.Z
+# (their versions are read from the tree; a release without one of them skips it)
+for cfg in pkgs/tdbc[0-9]*/tdbcConfig.sh; do
+  [ -e "$cfg" ] || continue
+  tdbc=$(basename "$(dirname "$cfg")")
+  sed -e "s|$SRCDIR/unix/pkgs/$tdbc|/usr/lib/$tdbc|" \
+      -e "s|$SRCDIR/pkgs/$tdbc/generic|/usr/include|"    \
+      -e "s|$SRCDIR/pkgs/$tdbc/library|/usr/lib/tcl$tcl_mm|" \
+      -e "s|$SRCDIR/pkgs/$tdbc|/usr/include|"            \
+      -i "pkgs/$tdbc/tdbcConfig.sh"
+done
+for cfg in pkgs/itcl[0-9]*/itclConfig.sh; do
+  [ -e "$cfg" ] || continue
+  itcl=$(basename "$(dirname "$cfg")")
+  sed -e "s|$SRCDIR/unix/pkgs/$itcl|/usr/lib/$itcl|" \
+      -e "s|$SRCDIR/pkgs/$itcl/generic|/usr/include|"    \
+      -e "s|$SRCDIR/pkgs/$itcl|/usr/include|"            \
+      -i "pkgs/$itcl/itclConfig.sh"
+done
 
 unset SRCDIR
 
