@@ -26,7 +26,10 @@ install -vm755 "dest/usr/lib/$ncursesw" /usr/lib
 rm -v  "dest/usr/lib/$ncursesw"
 sed -e 's/^#if.*XOPEN.*$/#if 1/' \
     -i dest/usr/include/curses.h
-cp -av dest/* /
+# the book: cp -av. --remove-destination replaces what chapter 6 left instead of writing through
+# it: a temporary-tools terminfo alias that is a symlink (some ncurses snapshots install aliases
+# of a name as links to itself, which makes cp -a fail with "Too many levels of symbolic links")
+cp --remove-destination -av dest/* /
 
 # programs that link the non-wide-character libraries get the wide ones (safe only because
 # curses.h always uses the wide-character ABI now)
