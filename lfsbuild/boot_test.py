@@ -174,7 +174,7 @@ class BootOptions:
     accel: str = "auto"
     timeout: float = 180.0
     marker: str = "login:"
-    memory_mb: int = 1024
+    memory_mb: int | None = None  # None: enough for the initrd in the manifest (guest_memory_mb)
     log_dir: Path | None = None
     server: ServerFactory | None = None
     qemu: str = "qemu-system-x86_64"
@@ -250,7 +250,8 @@ def qemu_argv(opts: BootOptions, ep: Endpoints, accel: str, vars_copy: Path | No
     netdev = f"user,id=n0,bootfile={bootfile(opts, ep)}"
     if ep.tftp_port is None:
         netdev += f",tftp={ep.root}"
-    argv = [opts.qemu, "-accel", accel, "-m", str(opts.memory_mb), "-display", "none",
+    memory = opts.memory_mb or guest_memory_mb(opts.pxe_dir)
+    argv = [opts.qemu, "-accel", accel, "-m", str(memory), "-display", "none",
             "-machine", "graphics=off", "-serial", "stdio", "-monitor", "none", "-no-reboot",
             "-netdev", netdev,
             "-device", f"{NICS[opts.nic]},netdev=n0,bootindex=1" + _romfile(opts)]
@@ -259,6 +260,26 @@ def qemu_argv(opts: BootOptions, ep: Endpoints, accel: str, vars_copy: Path | No
         argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
                  "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
     return argv
+
+
+MIN_MEMORY_MB = 1024
+HEADROOM_MB = 512
+
+
+def guest_memory_mb(pxe_dir: Path) -> int:
+    """RAM for a guest booting this tree's initrd: the compressed image and the unpacked root
+    are both in memory while the kernel unpacks it, plus room for the system to run. A whole
+    LFS system as a RAM root needs several GiB; a busybox initrd gets the 1 GiB minimum."""
+    import json
+
+    try:
+        data = json.loads((pxe_dir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return MIN_MEMORY_MB
+    compressed = sum(a.get("size", 0) for a in data.get("artifacts", []) if a.get("role") == "initrd")
+    unpacked = int((data.get("initrd_stats") or {}).get("uncompressed", 0))
+    need = (compressed + unpacked) // 2**20 + HEADROOM_MB
+    return max(MIN_MEMORY_MB, -(-need // 256) * 256)
 
 
 def validate(opts: BootOptions) -> None:

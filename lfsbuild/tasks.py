@@ -273,17 +273,20 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     "timeout": "seconds to wait for the marker",
     "marker": "console text that means success",
     "expect_lease": "also require the kernel's own DHCP lease (IP-Config) on the console",
+    "memory": "guest RAM in MiB (default: enough for the initrd, at least 1024)",
 })
 @friendly
 def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               firmware: str = "bios", transport: str = "http", accel: str = "auto",
-              timeout: int = 180, marker: str = "login:", expect_lease: bool = False) -> None:
+              timeout: int = 180, marker: str = "login:", expect_lease: bool = False,
+              memory: int = 0) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
     from . import boot_test as bt
     s = settings_of(c)
     opts = bt.BootOptions(pxe_dir=Path(pxe_dir).resolve() if pxe_dir else s.pxe_dir, nic=nic,
                           firmware=firmware, transport=transport, accel=accel,
-                          timeout=timeout, marker=marker, expect_lease=expect_lease)
+                          timeout=timeout, marker=marker, expect_lease=expect_lease,
+                          memory_mb=memory or None)
     if nic == "all":
         results = bt.boot_matrix(opts, bt.nics_for(nic))
         print(bt.format_table(results))

@@ -5,6 +5,7 @@ matrix), UEFI/iPXE/HTTP; plus one deliberately broken tree that fails within sec
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -14,8 +15,8 @@ import pytest
 from conftest import run_invoke
 from conftest_pxe import MARKER, make_busybox_root, require_kernel
 from lfsbuild.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
-                                bootfile, builtin_servers, format_table, qemu_argv, resolve_accel,
-                                validate)
+                                bootfile, builtin_servers, format_table, guest_memory_mb,
+                                qemu_argv, resolve_accel, validate)
 from lfsbuild.errors import BootTestError
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
@@ -110,6 +111,24 @@ def test_command_lines_per_firmware_and_transport(tmp_path: Path) -> None:
                          tmp_path / "vars.fd")
         assert any("romfile=/usr/lib/ipxe/qemu/efi-e1000.rom" in a for a in uefi)
         assert any(a.startswith("if=pflash") and "readonly=on" in a for a in uefi)
+
+
+def test_guest_memory_follows_the_initrd(tmp_path: Path) -> None:
+    """A whole LFS system as a RAM root needs GiBs; a small initrd gets the 1 GiB minimum."""
+    assert guest_memory_mb(tmp_path) == 1024                       # no manifest yet
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"artifacts": [{"role": "initrd", "size": 20 * 2**20}],
+                                    "initrd_stats": {"uncompressed": 60 * 2**20}}))
+    assert guest_memory_mb(tmp_path) == 1024
+    manifest.write_text(json.dumps({"artifacts": [{"role": "kernel", "size": 14 * 2**20},
+                                                  {"role": "initrd", "size": 600 * 2**20}],
+                                    "initrd_stats": {"uncompressed": 1900 * 2**20}}))
+    assert guest_memory_mb(tmp_path) == 3072                       # 600 + 1900 + 512, rounded up
+    argv = qemu_argv(BootOptions(pxe_dir=tmp_path), Endpoints(tmp_path, None, 8080), "tcg", None)
+    assert argv[argv.index("-m") + 1] == "3072"
+    argv = qemu_argv(BootOptions(pxe_dir=tmp_path, memory_mb=8192),
+                     Endpoints(tmp_path, None, 8080), "tcg", None)
+    assert argv[argv.index("-m") + 1] == "8192"
 
 
 def test_bad_options_and_missing_tree_are_explained(tmp_path: Path) -> None:
