@@ -249,6 +249,9 @@ def test_locale_is_tested_before_profile_is_written(steps, sandbox):
 
 @needs_root
 def test_inputrc_shells_fstab(steps, sandbox):
+    rcs = sandbox.etc / "rc.d" / "rcS.d"   # what lfs-bootscripts' `make install` links
+    rcs.mkdir(parents=True)
+    (rcs / "S30checkfs").symlink_to("../init.d/checkfs")
     for name in ("inputrc", "shells", "fstab"):
         res = sandbox.run(steps[name], DEFAULTS)
         assert res.returncode == 0, (name, res.stderr)
@@ -258,12 +261,15 @@ def test_inputrc_shells_fstab(steps, sandbox):
     fstab = (etc / "fstab").read_text()
     mounts = [ln.split()[1] for ln in fstab.splitlines() if ln and not ln.startswith("#")]
     assert mounts == ["/proc", "/sys", "/dev/pts", "/run", "/dev", "/dev/shm", "/sys/fs/cgroup"]
+    # netboot: no root file system to check (checkfs would power the machine off)
+    assert not os.path.lexists(rcs / "S30checkfs")
 
     res = sandbox.run(steps["fstab"], {**DEFAULTS, "bootloader": "grub"})
     assert res.returncode == 0, res.stderr
     lines = [ln.split() for ln in (etc / "fstab").read_text().splitlines()
              if ln and not ln.startswith("#")]
     assert lines[0] == ["/dev/sda2", "/", "ext4", "defaults", "1", "1"]
+    assert os.readlink(rcs / "S30checkfs") == "../init.d/checkfs"   # a disk is checked again
 
 
 @needs_root
