@@ -267,9 +267,10 @@ HEADROOM_MB = 512
 
 
 def guest_memory_mb(pxe_dir: Path) -> int:
-    """RAM for a guest booting this tree's initrd: the compressed image and the unpacked root
-    are both in memory while the kernel unpacks it, plus room for the system to run. A whole
-    LFS system as a RAM root needs several GiB; a busybox initrd gets the 1 GiB minimum."""
+    """RAM for a guest booting this tree's initrd. The kernel unpacks it into a tmpfs that may
+    only grow to half the RAM (less, and unpacking fails with "write error" and a root with
+    holes: found by booting a real LFS), and the compressed image is in memory meanwhile; plus
+    room for the system to run. A whole LFS as RAM root needs GiBs; busybox gets 1 GiB."""
     import json
 
     try:
@@ -278,7 +279,7 @@ def guest_memory_mb(pxe_dir: Path) -> int:
         return MIN_MEMORY_MB
     compressed = sum(a.get("size", 0) for a in data.get("artifacts", []) if a.get("role") == "initrd")
     unpacked = int((data.get("initrd_stats") or {}).get("uncompressed", 0))
-    need = (compressed + unpacked) // 2**20 + HEADROOM_MB
+    need = max(2 * unpacked, unpacked + compressed) // 2**20 + HEADROOM_MB
     return max(MIN_MEMORY_MB, -(-need // 256) * 256)
 
 

@@ -118,14 +118,14 @@ def test_guest_memory_follows_the_initrd(tmp_path: Path) -> None:
     assert guest_memory_mb(tmp_path) == 1024                       # no manifest yet
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"artifacts": [{"role": "initrd", "size": 20 * 2**20}],
-                                    "initrd_stats": {"uncompressed": 60 * 2**20}}))
+                                    "initrd_stats": {"uncompressed": 200 * 2**20}}))
     assert guest_memory_mb(tmp_path) == 1024
     manifest.write_text(json.dumps({"artifacts": [{"role": "kernel", "size": 14 * 2**20},
                                                   {"role": "initrd", "size": 600 * 2**20}],
                                     "initrd_stats": {"uncompressed": 1900 * 2**20}}))
-    assert guest_memory_mb(tmp_path) == 3072                       # 600 + 1900 + 512, rounded up
+    assert guest_memory_mb(tmp_path) == 4352   # root tmpfs <= half the RAM: 2 x 1900 + 512
     argv = qemu_argv(BootOptions(pxe_dir=tmp_path), Endpoints(tmp_path, None, 8080), "tcg", None)
-    assert argv[argv.index("-m") + 1] == "3072"
+    assert argv[argv.index("-m") + 1] == "4352"
     argv = qemu_argv(BootOptions(pxe_dir=tmp_path, memory_mb=8192),
                      Endpoints(tmp_path, None, 8080), "tcg", None)
     assert argv[argv.index("-m") + 1] == "8192"
