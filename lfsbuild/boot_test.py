@@ -271,12 +271,7 @@ def guest_memory_mb(pxe_dir: Path) -> int:
     only grow to half the RAM (less, and unpacking fails with "write error" and a root with
     holes: found by booting a real LFS), and the compressed image is in memory meanwhile; plus
     room for the system to run. A whole LFS as RAM root needs GiBs; busybox gets 1 GiB."""
-    import json
-
-    try:
-        data = json.loads((pxe_dir / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return MIN_MEMORY_MB
+    data = _manifest(pxe_dir)
     compressed = sum(a.get("size", 0) for a in data.get("artifacts", []) if a.get("role") == "initrd")
     unpacked = int((data.get("initrd_stats") or {}).get("uncompressed", 0))
     need = max(2 * unpacked, unpacked + compressed) // 2**20 + HEADROOM_MB
@@ -330,12 +325,17 @@ def resolve_accel(opts: BootOptions) -> str:
 
 
 def _manifest_kernel(pxe_dir: Path) -> str:
+    return str(_manifest(pxe_dir).get("kernel", "vmlinuz"))
+
+
+def _manifest(pxe_dir: Path) -> dict:
+    """manifest.json as written by `invoke pxe`, or {} (the defaults then apply) if unreadable."""
     import json
 
     try:
-        return str(json.loads((pxe_dir / "manifest.json").read_text()).get("kernel", "vmlinuz"))
+        return json.loads((pxe_dir / "manifest.json").read_text())
     except (OSError, ValueError):
-        return "vmlinuz"
+        return {}
 
 
 def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
