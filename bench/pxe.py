@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from conftest_pxe import MARKER, find_test_kernel, make_busybox_root  # noqa: E402
-from lfsbuild.boot_test import BootOptions, run_boot  # noqa: E402
-from lfsbuild.pxe import PxeOptions, build_artifacts  # noqa: E402
-from lfsbuild.pxe.compress import codec  # noqa: E402
-from lfsbuild.pxe.initrd import InitrdSpec, pack  # noqa: E402
+from lfsbuild.netboot.boot_test import BootOptions, run_boot  # noqa: E402
+from lfsbuild.netboot.pxe import PxeOptions, build_artifacts  # noqa: E402
+from lfsbuild.netboot.pxe.compress import codec  # noqa: E402
+from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack  # noqa: E402
 
 BENCH_DIR = Path("/var/tmp/lfsbuild-bench")
 FILLERS = ("/usr/lib/x86_64-linux-gnu", "/usr/bin", "/usr/share/locale", "/usr/share/perl")

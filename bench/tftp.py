@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from lfsbuild.serve import BootServer
+from lfsbuild.netboot.serve import BootServer
 
 ROWS = [  # (label, client, blksize, windowsize)
     ("(a) 512 lockstep", "curl", 512, 1),
@@ -118,7 +118,7 @@ def main() -> None:
     for tool in ("curl", "atftp"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} not found: apt-get install -y curl atftp")
-    logging.getLogger("lfsbuild.serve").setLevel(logging.WARNING)
+    logging.getLogger("lfsbuild.netboot.serve").setLevel(logging.WARNING)
 
     with tempfile.TemporaryDirectory(prefix="tftp-bench-") as tmp:
         root = Path(tmp) / "root"

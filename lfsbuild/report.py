@@ -31,11 +31,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .errors import ConfigError
-from .plan import StepView, local_sbu
-from .progress import fmt_duration
-from .pxe.manifest import MANIFEST, Manifest, human
+from lfsbuild.build.plan import StepView, local_sbu
+from lfsbuild.build.progress import fmt_duration
+from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest, human
 from .settings import Settings
-from .state import State
+from lfsbuild.build.state import State
 
 REPORT_NAME = "report.html"
 TEMPLATE = Path(__file__).resolve().parent / "templates" / REPORT_NAME
@@ -458,9 +458,9 @@ def load_pxe(directory: Path, current: dict[str, str]) -> PxeInfo | None:
 def load_report(settings: Settings, pxe_dir: Path | None = None,
                 now: float | None = None) -> Report:
     """Read book, packages, state, lock and manifest, then build the model."""
-    from .plan import survey
-    from .stages import load_world
-    from .state import BuildLock
+    from lfsbuild.build.plan import survey
+    from lfsbuild.build.stages import load_world
+    from lfsbuild.build.state import BuildLock
     world = load_world(settings)
     live = BuildLock(settings.state_dir).held_elsewhere()
     views = survey(world.book, world.packages, settings, world.state, live=live)

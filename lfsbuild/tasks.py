@@ -12,10 +12,10 @@ from typing import Any, Callable
 
 from invoke import Collection, Context, Exit, task
 
-from . import snapshots, stages
-from .plan import Selection
+from .build import snapshots, stages
+from lfsbuild.build.plan import Selection
 from .errors import LfsError
-from .packages import load_packages
+from lfsbuild.sources.packages import load_packages
 from .settings import Settings, from_config
 
 
@@ -56,7 +56,7 @@ def _names(only: str | None) -> list[str]:
 def fetch(c: Context, only: str | None = None, jobs: int = 0, offline: bool = False,
           progress: bool = False) -> None:
     """Download every missing source tarball and patch, verified (mirrors first)."""
-    from . import fetch as fetching
+    from .sources import fetch as fetching
     s = settings_of(c)
     if jobs < 0:
         raise Exit("error: --jobs must be a positive number", code=1)
@@ -73,7 +73,7 @@ def fetch(c: Context, only: str | None = None, jobs: int = 0, offline: bool = Fa
 @friendly
 def verify(c: Context, only: str | None = None) -> None:
     """Re-hash every file in the sources cache against packages.yaml: ok / missing / corrupt."""
-    from . import fetch as fetching
+    from .sources import fetch as fetching
     s = settings_of(c)
     pkgs = load_packages(s.packages).select(_names(only))
     record = fetching.VerifiedRecord(s.sources)
@@ -96,7 +96,7 @@ def verify(c: Context, only: str | None = None) -> None:
 @friendly
 def mirror(c: Context, dest: str, offline: bool = False) -> None:
     """Write a self-contained flat mirror (all files + MD5SUMS) for lfs.mirrors elsewhere."""
-    from . import fetch as fetching
+    from .sources import fetch as fetching
     s = settings_of(c)
     pkgs = load_packages(s.packages).select(None)
     report = fetching.fetch_packages(s, pkgs, offline=offline)
@@ -123,7 +123,7 @@ def _stage_task(stage: str, chapters: str):
         sel = Selection(step=step, from_=from_, to=to, force=force)
         s = settings_of(c)
         if stage == "stage1" and s.host_check and not (force or dry_run):
-            from .hostcheck import require_host
+            from lfsbuild.build.hostcheck import require_host
             require_host(s)
         stages.run_stage(s, stage, sel, dry_run=dry_run, verbose=verbose)
     body.__name__ = body.__qualname__ = stage
@@ -142,7 +142,7 @@ stage5 = _stage_task("stage5", "book chapters 9-10: configuration and the kernel
 @friendly
 def chroot(c: Context, command: str | None = None) -> None:
     """Open a shell inside $LFS in exactly the environment chroot steps get (needs root)."""
-    from . import chroot as chrooting
+    from .build import namespaces as chrooting
     s = settings_of(c)
     env = chrooting.book_env(os.environ.get("TERM", "linux"), s.jobs)
     code = chrooting.enter(s.root, command, env)
@@ -154,7 +154,7 @@ def chroot(c: Context, command: str | None = None) -> None:
 @friendly
 def backup(c: Context, dest: str | None = None) -> None:
     """Save $LFS and its step state as a compressed tarball + manifest (needs root)."""
-    from .chroot import require_root
+    from lfsbuild.build.namespaces import require_root
     require_root("a backup of $LFS", "invoke backup")
     archive = snapshots.create_snapshot(settings_of(c), Path(dest).resolve() if dest else None)
     print(f"backup: {archive} ({archive.stat().st_size / 1e6:.0f} MB); "
@@ -165,7 +165,7 @@ def backup(c: Context, dest: str | None = None) -> None:
 @friendly
 def restore(c: Context, archive: str | None = None) -> None:
     """Bring $LFS and the step state back to a backup (needs root)."""
-    from .chroot import require_root
+    from lfsbuild.build.namespaces import require_root
     require_root("restoring $LFS", "invoke restore")
     path, manifest = snapshots.restore_snapshot(settings_of(c),
                                                 Path(archive).resolve() if archive else None)
@@ -249,7 +249,7 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
         cmdline_extra: str = "", server: str | None = None, http_port: int = 8069,
         nfs_path: str | None = None, keep_docs: bool = False, keep_static: bool = False) -> None:
     """Pack kernel + initrd and write the TFTP/HTTP boot tree (pxelinux, GRUB, iPXE, dnsmasq)."""
-    from .pxe import PxeOptions, build_artifacts
+    from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
     s = settings_of(c)
     fps = stages.done_fingerprints(s)
     opts = PxeOptions(out_dir=Path(out).resolve() if out else s.pxe_dir, lfs=s.root,
@@ -281,7 +281,7 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               timeout: int = 180, marker: str = "login:", expect_lease: bool = False,
               memory: int = 0) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
-    from . import boot_test as bt
+    from .netboot import boot_test as bt
     s = settings_of(c)
     opts = bt.BootOptions(pxe_dir=Path(pxe_dir).resolve() if pxe_dir else s.pxe_dir, nic=nic,
                           firmware=firmware, transport=transport, accel=accel,
@@ -308,7 +308,7 @@ def serve(c: Context, root: str | None = None, bind: str = "0.0.0.0", tftp_port:
           http_port: int = 8069) -> None:
     """Serve the netboot tree read-only over TFTP (blksize/windowsize) and HTTP; Ctrl-C stops."""
     import logging
-    from .serve import serve as run_server
+    from lfsbuild.netboot.serve import serve as run_server
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(run_server(Path(root).resolve() if root else settings_of(c).pxe_dir, bind=bind,
                      tftp_port=tftp_port, http_port=http_port or None))
@@ -322,7 +322,7 @@ def serve(c: Context, root: str | None = None, bind: str = "0.0.0.0", tftp_port:
 def check_host(c: Context, path: str | None = None, root: str = "/",
                requirements: str | None = None) -> None:
     """Check this host against the book's chapter 2: tool versions, links, g++, kernel, disk."""
-    from . import hostcheck
+    from .build import hostcheck
     report = hostcheck.check_host(settings_of(c), requirements, path_env=path, root=root)
     print(report.text())
     if not report.ok:
@@ -338,7 +338,7 @@ def check_host(c: Context, path: str | None = None, root: str = "/",
 def book_update(c: Context, wget_list: str, md5sums: str, release: str,
                 write: bool = False) -> None:
     """Rewrite packages.yaml for a new LFS release from its wget-list and md5sums."""
-    from . import bookupdate
+    from .sources import bookupdate
     s = settings_of(c)
     r = bookupdate.book_update(s.packages, s.book, wget_list, md5sums, release, write=write,
                                timeout=s.timeout)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lfsbuild.files import collect, place_files
+from lfsbuild.build.files import collect, place_files
 
 CHROOT_FILES = Path(__file__).resolve().parents[1] / "chroot"
 
@@ -73,7 +73,7 @@ def require_root() -> None:
 
 def leftover_mounts(path: Path) -> list[str]:
     """Mounts at or below `path` in our mount table."""
-    from lfsbuild.mounts import mounts_under
+    from lfsbuild.build.mounts import mounts_under
     return mounts_under(path, include_self=True)
 
 

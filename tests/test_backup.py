@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lfsbuild import backup
-from lfsbuild.backup import BackupError
+from lfsbuild.build.archive import BackupError
 from lfsbuild.errors import ChrootError
 from rootfs import make_busybox_root, mount_bind, mount_guard, mount_tmpfs, require_root  # noqa: F401
 

@@ -14,9 +14,9 @@ from httpserver import FileServer
 
 from lfsbuild import bookupdate as bu
 from lfsbuild import release_lists as rl
-from lfsbuild.book import load_book
+from lfsbuild.build.book import load_book
 from lfsbuild.errors import ConfigError, DataFileError, FetchError
-from lfsbuild.packages import load_packages
+from lfsbuild.sources.packages import load_packages
 
 PACKAGES = REPO / "packages.yaml"
 GCC_NEW_MD5 = "0123456789abcdef0123456789abcdef"

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import run_invoke
 from conftest_pxe import MARKER, make_busybox_root, require_kernel
-from lfsbuild.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
+from lfsbuild.netboot.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
                                 bootfile, builtin_servers, format_table, guest_memory_mb,
                                 qemu_argv, resolve_accel, validate)
 from lfsbuild.errors import BootTestError
@@ -164,7 +164,7 @@ def test_builtin_server_counts_http_bytes(tmp_path: Path) -> None:
 
 
 def test_loader_errors_only_stop_the_watch_before_the_kernel() -> None:
-    from lfsbuild.boot_test import is_fatal
+    from lfsbuild.netboot.boot_test import is_fatal
 
     assert is_fatal("iPXE ... Could not boot: No such file")
     assert not is_fatal("Linux version 6.1\n...\nudev: Failed to load module foo")
@@ -175,7 +175,7 @@ def test_loader_errors_only_stop_the_watch_before_the_kernel() -> None:
 @pytest.mark.slow
 def test_expect_lease_catches_a_kernel_without_its_nic_driver(pxe_dir: Path) -> None:
     """Debian's kernel has virtio_net as a module, absent from the initrd: it boots, no lease."""
-    from lfsbuild.boot_test import run_boot
+    from lfsbuild.netboot.boot_test import run_boot
     r = run_boot(opts(pxe_dir, nic="virtio", firmware="bios", transport="http", expect_lease=True))
     assert not r.ok and r.stage == "no DHCP lease", r.problem
     assert "built into the kernel" in r.problem

@@ -15,7 +15,7 @@ import pytest
 
 from lfsbuild import chroot, mounts
 from lfsbuild.errors import ChrootError, NeedsRoot
-from lfsbuild.files import collect, place_files
+from lfsbuild.build.files import collect, place_files
 from rootfs import CHROOT_FILES, make_busybox_root, mount_guard, mount_tmpfs, require_root  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent

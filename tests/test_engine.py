@@ -268,7 +268,7 @@ def test_extras_unpack_inside_the_tree_even_without_a_top_directory(world):
 
 
 def test_stage1_checks_the_host_first_unless_forced(world):
-    from lfsbuild.hostcheck import check_host
+    from lfsbuild.build.hostcheck import check_host
     env = dict(world["env"], INVOKE_LFS_HOST_CHECK="1")
     r = run_invoke(["stage1"], env)
     if check_host(None).ok:  # a host that meets the book: the check passes and the stage runs

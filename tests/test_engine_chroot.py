@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO, run_invoke
 from rootfs import make_busybox_root, require_root
-from lfsbuild.mounts import mounts_under
+from lfsbuild.build.mounts import mounts_under
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chroot stages need root")
 

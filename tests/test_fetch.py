@@ -14,8 +14,8 @@ import pytest
 from conftest import REPO, make_tarball, md5, packages_yaml, run_invoke
 from httpserver import Behaviour, FileServer
 
-from lfsbuild.fetch import FetchOptions, VerifiedRecord, fetch, plan
-from lfsbuild.packages import load_packages
+from lfsbuild.sources.fetch import FetchOptions, VerifiedRecord, fetch, plan
+from lfsbuild.sources.packages import load_packages
 
 
 def closed_port_url() -> str:

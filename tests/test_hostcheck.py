@@ -19,7 +19,7 @@ from conftest import REPO
 from lfsbuild import hostcheck as hc
 from lfsbuild.errors import DataFileError, HostError
 from lfsbuild.settings import Settings
-from lfsbuild.state import State, StateStore, StepRecord
+from lfsbuild.build.state import State, StateStore, StepRecord
 
 REQS = REPO / "host-requirements.yaml"
 BOOK_TOOLS = {"bash", "binutils", "bison", "coreutils", "diffutils", "findutils", "gawk", "gcc",
@@ -273,7 +273,7 @@ def test_fake_path_missing_tools_and_a_broken_compiler(tmp_path, reqs):
 
 
 def test_disk_probe_counts_cached_sources_and_finished_stages(tmp_path, settings, reqs):
-    from lfsbuild.packages import load_packages
+    from lfsbuild.sources.packages import load_packages
     pkgs = load_packages(settings.packages)
     settings.sources.mkdir()
     (settings.sources / pkgs.get("bash").filename).write_bytes(b"x" * 1000)

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REPO, run_invoke
 from lfsbuild.errors import DataFileError, LfsError
-from lfsbuild.packages import load_packages, parse_packages
+from lfsbuild.sources.packages import load_packages, parse_packages
 
 GOOD = """\
 release: '1.0'

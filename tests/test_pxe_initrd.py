@@ -12,9 +12,9 @@ import pytest
 
 from conftest_pxe import make_busybox_root
 from lfsbuild.errors import PxeError
-from lfsbuild.pxe.compress import CODECS, codec
-from lfsbuild.pxe.cpio import CpioWriter, Entry, read_members
-from lfsbuild.pxe.initrd import InitrdSpec, iter_entries, pack, skip_reason, source_date_epoch
+from lfsbuild.netboot.pxe.compress import CODECS, codec
+from lfsbuild.netboot.pxe.cpio import CpioWriter, Entry, read_members
+from lfsbuild.netboot.pxe.initrd import InitrdSpec, iter_entries, pack, skip_reason, source_date_epoch
 
 DECOMPRESS = {"zstd": ["zstd", "-dc"], "xz": ["xz", "-dc"], "gzip": ["gzip", "-dc"], "none": ["cat"]}
 

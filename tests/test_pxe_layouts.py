@@ -8,10 +8,10 @@ import pytest
 
 from conftest_pxe import make_busybox_root
 from lfsbuild.errors import PxeError
-from lfsbuild.pxe import PxeOptions, build_artifacts, kernel_cmdline
-from lfsbuild.pxe.bootloaders import find_loaders
-from lfsbuild.pxe.layouts import TreeInputs, normalise_mac, plan_tree
-from lfsbuild.pxe.manifest import Manifest, kernel_version, sha256_file
+from lfsbuild.netboot.pxe import PxeOptions, build_artifacts, kernel_cmdline
+from lfsbuild.netboot.pxe.bootloaders import find_loaders
+from lfsbuild.netboot.pxe.layouts import TreeInputs, normalise_mac, plan_tree
+from lfsbuild.netboot.pxe.manifest import Manifest, kernel_version, sha256_file
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lfsbuild.book import load_book
-from lfsbuild.packages import OPTIONAL, REQUIRED, load_packages
+from lfsbuild.build.book import load_book
+from lfsbuild.sources.packages import OPTIONAL, REQUIRED, load_packages
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"

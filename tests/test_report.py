@@ -21,11 +21,11 @@ from testbook import make_test_book
 
 from lfsbuild import report as rp
 from lfsbuild import tasks
-from lfsbuild.book import load_book
-from lfsbuild.packages import load_packages
-from lfsbuild.pxe.manifest import Artifact, Manifest, sha256_file
+from lfsbuild.build.book import load_book
+from lfsbuild.sources.packages import load_packages
+from lfsbuild.netboot.pxe.manifest import Artifact, Manifest, sha256_file
 from lfsbuild.settings import Settings, from_config
-from lfsbuild.state import State, StateStore, StepRecord, fingerprints
+from lfsbuild.build.state import State, StateStore, StepRecord, fingerprints
 
 T0 = 1_700_000_000.0
 PAUSE = 2 * 3600.0

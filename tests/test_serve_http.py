@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lfsbuild.serve import BootServer
+from lfsbuild.netboot.serve import BootServer
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None,
                                 reason="needs curl: apt-get install -y curl")
@@ -81,7 +81,7 @@ def test_only_get_and_head(port, root):
 
 
 def test_one_log_line_per_request(port, caplog):
-    with caplog.at_level(logging.INFO, logger="lfsbuild.serve"):
+    with caplog.at_level(logging.INFO, logger="lfsbuild.netboot.serve"):
         curl(port, "/boot/vmlinuz")
     lines = [r.getMessage() for r in caplog.records if "vmlinuz" in r.getMessage()]
     assert len(lines) == 1 and "200 ok, 1024000 bytes" in lines[0] and "MB/s" in lines[0]

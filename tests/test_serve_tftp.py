@@ -16,8 +16,8 @@ import pytest
 from serve_helpers import exchange, load_relay, lossy_fetch, no_reply, oack, rrq
 
 from lfsbuild.errors import ServeError
-from lfsbuild.serve import BootServer
-from lfsbuild.serve.tftp import (
+from lfsbuild.netboot.serve import BootServer
+from lfsbuild.netboot.serve.tftp import (
     E_ACCESS,
     E_ILLEGAL,
     E_NOT_FOUND,
@@ -135,7 +135,7 @@ def test_symlink_inside_root_is_served(server, root, tmp_path):
 
 
 def test_log_line_per_transfer(server, tmp_path, caplog):
-    with caplog.at_level(logging.INFO, logger="lfsbuild.serve"):
+    with caplog.at_level(logging.INFO, logger="lfsbuild.netboot.serve"):
         fetch("curl", server.tftp_port, "f8192", tmp_path / "out", blksize=1468)
         deadline = time.monotonic() + 3
         while not any('"f8192"' in r.getMessage() for r in caplog.records):

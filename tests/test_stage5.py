@@ -1,6 +1,6 @@
 """Stage 5 (LFS chapters 9-10): the chapter 9 templates and the recipes that install them.
 
-Templates are rendered through lfsbuild.files.step_files, exactly as the runner renders them for
+Templates are rendered through lfsbuild.build.files.step_files, exactly as the runner renders them for
 a step, with the proposed default settings and with custom ones (static address, another NIC).
 The recipes are then run for real, as root, in a private mount namespace whose /etc and /boot
 are scratch directories: the recipes write absolute paths, as they do in the chroot, and the
@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lfsbuild.book import Step, load_book
+from lfsbuild.build.book import Step, load_book
 from lfsbuild.errors import BookError
 from lfsbuild.errors import ConfigError
-from lfsbuild.files import place_files, step_files, template_values
+from lfsbuild.build.files import place_files, step_files, template_values
 from lfsbuild.settings import Settings, from_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""lfsbuild.testsuite on real test-suite output.
+"""lfsbuild.build.testsuite on real test-suite output.
 
 The samples in tests/data/testsuite/ were captured from real runs on this kind of machine by
 tests/data/testsuite/generate.sh (automake's harness, DejaGnu, Autotest, TAP::Harness, Python
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lfsbuild.runner import collect_tests
-from lfsbuild.testsuite import TestSummary, parse_console, parse_sum, summarize
+from lfsbuild.build.runner import collect_tests
+from lfsbuild.build.testsuite import TestSummary, parse_console, parse_sum, summarize
 
 DATA = Path(__file__).resolve().parent / "data" / "testsuite"
 GENERATE = DATA / "generate.sh"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from lfsbuild.hostcheck import load_requirements
+from lfsbuild.build.hostcheck import load_requirements
 
 PROVISION = REPO / "vagrant" / "provision.sh"
 VAGRANT = shutil.which("vagrant")

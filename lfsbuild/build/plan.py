@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .book import Book, Step
-from .errors import BookError
-from .packages import PackageList
-from .settings import Settings
+from lfsbuild.errors import BookError
+from lfsbuild.sources.packages import PackageList
+from lfsbuild.settings import Settings
 from .state import State, StepRecord, fingerprints
 
 

@@ -7,11 +7,11 @@ import threading
 import time
 from pathlib import Path
 
-from ..errors import ServeError
+from lfsbuild.errors import ServeError
 from .http import HttpServer
 from .tftp import TftpServer
 
-_LOG = logging.getLogger("lfsbuild.serve")
+_LOG = logging.getLogger("lfsbuild.netboot.serve")
 
 
 class BootServer:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .errors import DataFileError
+from lfsbuild.errors import DataFileError
 from .packages import MD5_RE, URL_SCHEMES, Package, filename_of
 
 ARCHIVE_EXT = re.compile(r"\.(tar\.(?:xz|gz|bz2|zst|lz|lzma)|tgz|tbz2|txz|tar|zip|patch|diff)$",

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .atomic import sha256_file
-from .errors import BackupError
+from lfsbuild.atomic import sha256_file
+from lfsbuild.errors import BackupError
 from .mounts import ensure_nothing_mounted
 
 FORMAT = "lfsbuild-backup/1"

@@ -14,9 +14,9 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from .errors import DataFileError, LfsError
-from .yamldata import compose, line, mapping, read_text, scalar
-from .yamldata import fields as checked_fields
+from lfsbuild.errors import DataFileError, LfsError
+from lfsbuild.yamldata import compose, line, mapping, read_text, scalar
+from lfsbuild.yamldata import fields as checked_fields
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+._-]*$")
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")

@@ -27,7 +27,7 @@ MAX_BLKSIZE = 65464         # RFC 2348 upper bound
 MAX_WINDOW_BYTES = 512 << 10   # per transfer, x2 for read-ahead: bounds memory per client
 MAX_NETASCII_SOURCE = 64 << 20  # netascii is converted in memory; keep that bounded
 
-log = logging.getLogger("lfsbuild.serve")
+log = logging.getLogger("lfsbuild.netboot.serve")
 
 
 class ProtocolError(Exception):

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lfsbuild.errors import PxeError
-from lfsbuild.pxe.bootloaders import find_loaders
-from lfsbuild.pxe.compress import codec
-from lfsbuild.pxe.initrd import InitrdSpec, pack, source_date_epoch
-from lfsbuild.pxe.layouts import LOADER_NAMES, TreeInputs, artifact_names, plan_tree, write_tree
-from lfsbuild.pxe.manifest import MANIFEST, Manifest, artifact, kernel_version
+from lfsbuild.netboot.pxe.bootloaders import find_loaders
+from lfsbuild.netboot.pxe.compress import codec
+from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack, source_date_epoch
+from lfsbuild.netboot.pxe.layouts import LOADER_NAMES, TreeInputs, artifact_names, plan_tree, write_tree
+from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest, artifact, kernel_version
 
 MODES = ("ram", "nfs")
 CONSOLE = "console=tty0 console=ttyS0,115200n8"

@@ -20,12 +20,12 @@ from typing import TextIO
 
 from .book import Step
 from .files import place_files, step_files
-from .errors import BookError, ConfigError, Interrupted, NeedsRoot, StepFailed
-from .packages import Package, PackageList
+from lfsbuild.errors import BookError, ConfigError, Interrupted, NeedsRoot, StepFailed
+from lfsbuild.sources.packages import Package, PackageList
 from .plan import Plan, StepView
 from .proc import kill_stale_group, namespace_prefix, spawn, stop
 from .progress import StageProgress
-from .settings import Settings
+from lfsbuild.settings import Settings
 from .state import State, StateStore, StepRecord, boot_id, process_start
 from .users import Identity, build_user, current
 
@@ -334,7 +334,7 @@ def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
     if step.package:
         facts["PKG_VERSION"] = ctx.packages.get(step.package).version
     if step.run == "chroot":
-        from .chroot import book_env, chroot_argv, resolve_in_root
+        from .namespaces import book_env, chroot_argv, resolve_in_root
         inside = "/" + str(workdir.relative_to(s.root))
         env = book_env(term=os.environ.get("TERM", "dumb"), jobs=s.jobs, extra={
             **facts, "WORK_DIR": inside, "PATCHES": f"{inside}/patches",

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lfsbuild.errors import PxeError
-from lfsbuild.pxe.bootloaders import Missing
-from lfsbuild.pxe.render import render
+from lfsbuild.netboot.pxe.bootloaders import Missing
+from lfsbuild.netboot.pxe.render import render
 
 LAYOUTS = ("standard", "foreman")
 LOADER_NAMES = ["pxelinux.0", "ldlinux.c32", "grubnetx64.efi", "ipxe.lkrn", "ipxe.efi"]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Iterator
 
 from lfsbuild.errors import PxeError
-from lfsbuild.pxe.compress import Codec, compressed_writer
-from lfsbuild.pxe.cpio import CpioWriter, Entry
-from lfsbuild.pxe.render import render
+from lfsbuild.netboot.pxe.compress import Codec, compressed_writer
+from lfsbuild.netboot.pxe.cpio import CpioWriter, Entry
+from lfsbuild.netboot.pxe.render import render
 
 # Top-level names that never go into the RAM root: build inputs and leftovers, the kernel.
 SKIP_TOP = {"sources": "build sources", "tools": "temporary toolchain",

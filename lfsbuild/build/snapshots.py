@@ -1,6 +1,6 @@
 """Saved states of a build: `$LFS` plus its step state, as one archive + manifest.
 
-lfsbuild.backup moves trees safely; this module decides what a build's snapshot holds: the
+lfsbuild.build.archive moves trees safely; this module decides what a build's snapshot holds: the
 tree without lfsbuild's own records and work directories, and the step records in the
 manifest, so a restore brings back exactly the steps that produced the tree.
 """
@@ -10,10 +10,10 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-from . import backup
-from .errors import LfsError
-from .packages import load_packages
-from .settings import Settings
+from lfsbuild.build import archive
+from lfsbuild.errors import LfsError
+from lfsbuild.sources.packages import load_packages
+from lfsbuild.settings import Settings
 from .state import BuildLock, State, StateStore, StepRecord
 
 NOT_IN_SNAPSHOT = (".lfsbuild", "sources")  # our records (in the manifest) and work dirs

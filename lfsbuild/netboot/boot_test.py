@@ -140,10 +140,10 @@ class _TransferHandler(logging.Handler):
 @contextlib.contextmanager
 def bootserver(root: Path) -> Iterator[Endpoints]:
     """lfsbuild's own BootServer on 127.0.0.1, free ports, transfers counted from its log."""
-    from lfsbuild.serve import BootServer
+    from lfsbuild.netboot.serve import BootServer
 
     transfers = TransferLog()
-    logger = logging.getLogger(f"lfsbuild.boot_test.server.{id(transfers)}")
+    logger = logging.getLogger(f"lfsbuild.netboot.boot_test.server.{id(transfers)}")
     logger.propagate = False
     logger.setLevel(logging.INFO)
     handler = _TransferHandler(transfers)
@@ -157,10 +157,10 @@ def bootserver(root: Path) -> Iterator[Endpoints]:
 
 
 def default_server() -> ServerFactory:
-    """BootServer when lfsbuild.serve is there, else the QEMU built-in + http.server pair."""
+    """BootServer when lfsbuild.netboot.serve is there, else the QEMU built-in + http.server pair."""
     import importlib.util
 
-    return bootserver if importlib.util.find_spec("lfsbuild.serve") else builtin_servers
+    return bootserver if importlib.util.find_spec("lfsbuild.netboot.serve") else builtin_servers
 
 
 @dataclass(frozen=True)

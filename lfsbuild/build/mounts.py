@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ChrootError
+from lfsbuild.errors import ChrootError
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 
-from .errors import ChrootError, NeedsRoot
+from lfsbuild.errors import ChrootError, NeedsRoot
 from .proc import spawn, stop  # noqa: F401  (re-exported: the chroot's process tools)
 
 #: The book's prompt (chapter07/chroot.xml).

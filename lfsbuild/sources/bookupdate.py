@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from .book import Book, load_book
-from .errors import BookError, ConfigError, DataFileError, FetchError
+from lfsbuild.build.book import Book, load_book
+from lfsbuild.errors import BookError, ConfigError, DataFileError, FetchError
 from .packages import NAME_RE, Package, filename_of, parse_packages
 from .release_lists import FileName, ListedFile, parse_filename, read_release
 
@@ -356,7 +356,7 @@ class UpdateResult:
 def book_update(packages_path: Path, book_dir: Path | None, wget_list: str, md5sums: str,
                 release: str, write: bool = False, timeout: float = 30.0) -> UpdateResult:
     """Plan the update of `packages_path` for `release`; write it (atomically) only if asked."""
-    from .atomic import atomic_write
+    from lfsbuild.atomic import atomic_write
     if not release.strip():
         raise ConfigError("--release is empty", "give the new release's number, e.g. --release 12.4")
     wget_text, wget_where = read_input(wget_list, timeout)

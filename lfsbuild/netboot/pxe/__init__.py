@@ -4,7 +4,7 @@
 behind it each own one concern: initrd (walk + pack), cpio (the format), compress (the
 pipe), bootloaders (host files), layouts (the tree), manifest (what was written).
 """
-from lfsbuild.pxe.build import PxeOptions, build_artifacts, kernel_cmdline
-from lfsbuild.pxe.manifest import Manifest
+from lfsbuild.netboot.pxe.build import PxeOptions, build_artifacts, kernel_cmdline
+from lfsbuild.netboot.pxe.manifest import Manifest
 
 __all__ = ["PxeOptions", "build_artifacts", "kernel_cmdline", "Manifest"]

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import BookError
+from lfsbuild.errors import BookError
 
 if TYPE_CHECKING:
-    from .packages import PackageList
+    from lfsbuild.sources.packages import PackageList
 
 RUN_MODES = ("user", "root", "chroot")
 TEST_KINDS = ("critical", "optional")

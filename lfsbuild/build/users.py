@@ -7,7 +7,7 @@ import pwd
 import subprocess
 from dataclasses import dataclass
 
-from .errors import HostError
+from lfsbuild.errors import HostError
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from .book import Book, load_book
-from .errors import FetchError, LfsError, NeedsRoot
-from .packages import PackageList, load_packages
+from lfsbuild.errors import FetchError, LfsError, NeedsRoot
+from lfsbuild.sources.packages import PackageList, load_packages
 from .plan import Plan, Selection, StepView, local_sbu, plan_stage, survey
 from .progress import fmt_duration
 from .runner import RunContext, needs_root, repair_stale, run_plan
-from .settings import Settings
+from lfsbuild.settings import Settings
 from .state import BuildLock, State, StateStore
 
 
@@ -84,7 +84,7 @@ def ensure_sources(settings: Settings, packages: PackageList, plan: Plan) -> Non
     names = sorted({n for v in plan.run for n in v.step.needs})
     if not names:
         return
-    from .fetch import fetch_packages  # requests is heavy; a run with nothing to fetch skips it
+    from lfsbuild.sources.fetch import fetch_packages  # requests is heavy; a run with nothing to fetch skips it
     report = fetch_packages(settings, [packages.get(n) for n in names])
     if report.failed:
         raise FetchError(f"cannot get the sources {plan.stage} needs:\n{report.failure_text()}",
@@ -175,7 +175,7 @@ def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
         require_host(settings, what="invoke build")
     needed = sorted({n for v in views if v.step.stage in todo and not v.done for n in v.step.needs})
     if needed:
-        from .fetch import fetch_packages
+        from lfsbuild.sources.fetch import fetch_packages
         report = fetch_packages(settings, [world.packages.get(n) for n in needed])
         out.write(report.summary() + "\n")
         if report.failed:
@@ -187,12 +187,12 @@ def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
                   resume="invoke build" + (f" --to {to}" if to else ""))
         ran.append(stage)
     if "pxe" in chosen:
-        from .pxe import PxeOptions, build_artifacts
+        from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
         manifest = build_artifacts(PxeOptions(out_dir=settings.pxe_dir, lfs=settings.root,
                                               release=world.packages.release,
                                               fingerprints=done_fingerprints(settings)))
         out.write(manifest.summary() + "\n")
         ran.append("pxe")
-        from .report import write_report  # the newcomer's "hours later": artifacts + a report
+        from lfsbuild.report import write_report  # the newcomer's "hours later": artifacts + a report
         out.write(write_report(settings).summary() + "\n")
     return ran

@@ -27,12 +27,12 @@ from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
 
-from .atomic import atomic_write, fsync_dir
-from .errors import FetchError
+from lfsbuild.atomic import atomic_write, fsync_dir
+from lfsbuild.errors import FetchError
 from .packages import Package
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from lfsbuild.settings import Settings
 
 CHUNK = 1 << 16
 RECORD_NAME = ".verified.json"

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .book import Step
-from .errors import LockedError
-from .atomic import atomic_write
+from lfsbuild.errors import LockedError
+from lfsbuild.atomic import atomic_write
 from .files import step_files
-from .packages import PackageList
-from .settings import Settings
+from lfsbuild.sources.packages import PackageList
+from lfsbuild.settings import Settings
 
 STATE_VERSION = 1
 

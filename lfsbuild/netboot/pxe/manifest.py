@@ -9,7 +9,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..atomic import sha256_file
+from lfsbuild.atomic import sha256_file
 
 MANIFEST = "manifest.json"
 

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from .paths import OpenFile, Refused, open_inside
 
-log = logging.getLogger("lfsbuild.serve")
+log = logging.getLogger("lfsbuild.netboot.serve")
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 _RANGE_NOT_SATISFIABLE = HTTPStatus(416)   # its name differs between Python versions
 

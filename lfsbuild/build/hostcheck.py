@@ -24,12 +24,12 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from .errors import DataFileError, HostError
-from .packages import load_packages
-from .yamldata import compose, read_text
-from .yamldata import fields as checked_fields
-from .yamldata import line as _line, mapping as _mapping, scalar as _scalar
-from .settings import Settings
+from lfsbuild.errors import DataFileError, HostError
+from lfsbuild.sources.packages import load_packages
+from lfsbuild.yamldata import compose, read_text
+from lfsbuild.yamldata import fields as checked_fields
+from lfsbuild.yamldata import line as _line, mapping as _mapping, scalar as _scalar
+from lfsbuild.settings import Settings
 
 DEFAULT_REGEX = r"[0-9]+\.[0-9.]+[a-z]*"   # the book's version-check.sh: grep -E -o ... | head -n1
 PROBE_TIMEOUT = 20.0                         # seconds; a --version that hangs is a broken tool
@@ -463,7 +463,7 @@ def probe_tool(req: ToolReq, search_path: str) -> Output:
 
 def probe_link(req: LinkReq, root: Path, search_path: str) -> Output:
     """Follow `req.path` inside `root` (its symlinks are the root's, not the host's) and ask it."""
-    from .chroot import resolve_in_root
+    from .namespaces import resolve_in_root
     target = resolve_in_root(root, req.path)
     if target is None:
         return Output(None)
@@ -514,7 +514,7 @@ def stages_to_run(settings: Settings, names: list[str]) -> tuple[str, ...]:
     """The stages not yet complete, from the step state (fingerprints not re-checked: a
     changed step costs no more space than it took the first time)."""
     from .book import load_book
-    from .errors import BookError
+    from lfsbuild.errors import BookError
     from .state import StateStore
     try:
         book = load_book(settings.book)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Iterable
 
 from .book import Step
-from .errors import BookError
-from .settings import Settings
+from lfsbuild.errors import BookError
+from lfsbuild.settings import Settings
 
 TEMPLATE_SUFFIX = ".tmpl"
 

@@ -1,0 +1,1 @@
+"""Build the system: recipes, plans, step state, the runner, stages, the chroot."""

@@ -1,0 +1,1 @@
+"""Netboot it: PXE artifacts, the TFTP/HTTP server, QEMU boot tests."""

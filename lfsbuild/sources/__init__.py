@@ -1,0 +1,1 @@
+"""Get the sources: the package list, fetch/verify/mirror, release lists, book-update."""
