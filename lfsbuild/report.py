@@ -31,11 +31,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .errors import ConfigError
-from lfsbuild.build.plan import StepView, local_sbu
+from lfsbuild.build.plan import StepView
 from lfsbuild.build.progress import fmt_duration
 from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest, human
 from .settings import Settings
 from lfsbuild.build.state import State
+from lfsbuild.build.status import local_sbu, measured_sbu, observed
 
 REPORT_NAME = "report.html"
 TEMPLATE = Path(__file__).resolve().parent / "templates" / REPORT_NAME
@@ -124,7 +125,7 @@ def build_report(views: list[StepView], state: State, *, release: str, settings:
         rows.append(StepRow(
             stage=v.step.stage, name=v.step.name, title=v.step.title, state=v.state,
             reason=v.reason, started=started, finished=finished, sbu_book=v.step.sbu,
-            sbu_measured=dur / sbu if dur and sbu else None, log=(rec.log or None) if rec else None,
+            sbu_measured=measured_sbu(dur, sbu), log=(rec.log or None) if rec else None,
             exit_code=rec.exit_code if rec else None, tests=rec.tests if rec else None))
     stages = tuple(dict.fromkeys(v.step.stage for v in views))
     return Report(release=release, root=settings.root, generated=generated, sbu_seconds=sbu,
@@ -458,12 +459,7 @@ def load_pxe(directory: Path, current: dict[str, str]) -> PxeInfo | None:
 def load_report(settings: Settings, pxe_dir: Path | None = None,
                 now: float | None = None) -> Report:
     """Read book, packages, state, lock and manifest, then build the model."""
-    from lfsbuild.build.plan import survey
-    from lfsbuild.build.stages import load_world
-    from lfsbuild.build.state import BuildLock
-    world = load_world(settings)
-    live = BuildLock(settings.state_dir).held_elsewhere()
-    views = survey(world.book, world.packages, settings, world.state, live=live)
+    world, views, live = observed(settings)
     current = {v.step.id: v.record.fingerprint for v in views
                if v.record and v.record.status == "done"}
     pxe = load_pxe(pxe_dir or settings.pxe_dir, current)

@@ -12,11 +12,14 @@ from typing import Any, Callable
 
 from invoke import Collection, Context, Exit, task
 
+from . import journey
 from .build import snapshots, stages
+from .build.status import done_fingerprints, release_of, status_rows
 from lfsbuild.build.plan import Selection
 from .errors import LfsError
 from lfsbuild.sources.packages import load_packages
 from .settings import Settings, from_config
+from .tables import format_table
 
 
 def settings_of(c: Context) -> Settings:
@@ -111,7 +114,9 @@ STAGE_HELP = {
     "step": "run exactly this step (even if done)",
     "from_": "first step of the range to run",
     "to": "last step of the range to run",
-    "force": "re-run steps even if done, ignore incomplete earlier stages (stage1: and the host check)",
+    "force": "run the selected steps even if done or earlier stages are incomplete",
+    "host_check": "check the host against the book first (stage1; --no-host-check skips it, "
+                  "like lfs.host_check: false)",
     "dry_run": "print what would run and why; run nothing",
     "verbose": "stream each step's output live (it is logged either way)",
 }
@@ -119,13 +124,11 @@ STAGE_HELP = {
 
 def _stage_task(stage: str, chapters: str):
     def body(c: Context, step: str | None = None, from_: str | None = None, to: str | None = None,
-             force: bool = False, dry_run: bool = False, verbose: bool = False) -> None:
+             force: bool = False, dry_run: bool = False, verbose: bool = False,
+             host_check: bool = True) -> None:
         sel = Selection(step=step, from_=from_, to=to, force=force)
-        s = settings_of(c)
-        if stage == "stage1" and s.host_check and not (force or dry_run):
-            from lfsbuild.build.hostcheck import require_host
-            require_host(s)
-        stages.run_stage(s, stage, sel, dry_run=dry_run, verbose=verbose)
+        stages.run_stage(settings_of(c), stage, sel, dry_run=dry_run, verbose=verbose,
+                         host_check=host_check)
     body.__name__ = body.__qualname__ = stage
     body.__doc__ = f"Run {stage} ({chapters}): every step not yet done, resumably."
     return task(friendly(body), name=stage, help=STAGE_HELP)
@@ -183,13 +186,15 @@ def clean(c: Context) -> None:
 
 
 @task(help={"to": "stop after this stage (stage1 ... stage5, or pxe: the default, everything)",
-            "force": "start even if the host check fails",
+            "host_check": "check the host against the book first (--no-host-check skips it, "
+                          "like lfs.host_check: false)",
             "verbose": "stream each step's output live"})
 @friendly
-def build(c: Context, to: str | None = None, force: bool = False, verbose: bool = False) -> None:
+def build(c: Context, to: str | None = None, host_check: bool = True,
+          verbose: bool = False) -> None:
     """The main job: check-host, fetch, stage1..stage5, pxe, report - resumable; run it again."""
     s = settings_of(c)
-    ran = stages.build(s, to, host_check=s.host_check and not force, verbose=verbose)
+    ran = journey.build(s, to, host_check=host_check, verbose=verbose)
     print(f"build: {' -> '.join(ran) if ran else 'nothing to do'}; done up to {to or 'pxe'}")
 
 
@@ -208,18 +213,18 @@ def report(c: Context, out: str | None = None, pxe_dir: str | None = None) -> No
 @friendly
 def steps(c: Context, stage: str | None = None) -> None:
     """List every step of every stage with its state (done, pending, failed, changed)."""
-    rows, summary = stages.status_rows(settings_of(c))
+    rows, summary = status_rows(settings_of(c))
     rows = [r[:3] + [r[5]] for r in rows if not stage or r[0] == stage]  # stage step state sbu
-    print(stages.table(rows, ["stage", "step", "state", "book SBU"]))
+    print(format_table(["stage", "step", "state", "book SBU"], rows))
 
 
 @task
 @friendly
 def status(c: Context) -> None:
     """Table of steps that ran: state, duration, measured SBU, log; plus a one-line summary."""
-    rows, summary = stages.status_rows(settings_of(c), only_recorded=True)
+    rows, summary = status_rows(settings_of(c), only_recorded=True)
     if rows:
-        print(stages.table(rows, ["stage", "step", "state", "time", "SBU", "book", "tests", "log"]))
+        print(format_table(["stage", "step", "state", "time", "SBU", "book", "tests", "log"], rows))
     else:
         print("no step has run yet")
     print(summary)
@@ -251,14 +256,14 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     """Pack kernel + initrd and write the TFTP/HTTP boot tree (pxelinux, GRUB, iPXE, dnsmasq)."""
     from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
     s = settings_of(c)
-    fps = stages.done_fingerprints(s)
+    fps = done_fingerprints(s)
     opts = PxeOptions(out_dir=Path(out).resolve() if out else s.pxe_dir, lfs=s.root,
                       kernel=Path(kernel).resolve() if kernel else None,
                       rootfs=Path(rootfs).resolve() if rootfs else None, mode=mode,
                       compress=compress, level=int(level) if level else None, init=init,
                       macs=tuple(mac or ()),
                       layout=layout, cmdline_extra=cmdline_extra,
-                      release=stages.release_of(s), fingerprints=fps,
+                      release=release_of(s), fingerprints=fps,
                       keep_docs=keep_docs, keep_static=keep_static, server=server,
                       http_port=http_port, nfs_path=nfs_path)
     print(build_artifacts(opts).summary())
@@ -289,13 +294,13 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
                           memory_mb=memory or None)
     if nic == "all":
         results = bt.boot_matrix(opts, bt.nics_for(nic))
-        print(bt.format_table(results))
+        print(bt.results_table(results))
         print(f"console logs: {results[0].console_log.parent}")
         if not all(r.ok for r in results):
             raise Exit("error: some boots did not reach the marker (console logs above)", code=1)
         return
     result = bt.boot(opts)
-    print(bt.format_table([result]))
+    print(bt.results_table([result]))
     print(f"console log: {result.console_log}")
 
 
@@ -340,8 +345,10 @@ def book_update(c: Context, wget_list: str, md5sums: str, release: str,
     """Rewrite packages.yaml for a new LFS release from its wget-list and md5sums."""
     from .sources import bookupdate
     s = settings_of(c)
-    r = bookupdate.book_update(s.packages, s.book, wget_list, md5sums, release, write=write,
-                               timeout=s.timeout)
+    from .build.book import recipes_using
+    r = bookupdate.book_update(s.packages, wget_list, md5sums, release, write=write,
+                               timeout=s.timeout,
+                               used_by=lambda names: recipes_using(s.book, names))
     if r.plan.changed:
         print(r.plan.diff())
     print(r.plan.report(r.used_by))

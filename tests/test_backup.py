@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lfsbuild import backup
+from lfsbuild.atomic import write_json
+from lfsbuild.build import archive as backup
 from lfsbuild.build.archive import BackupError
 from lfsbuild.errors import ChrootError
 from rootfs import make_busybox_root, mount_bind, mount_guard, mount_tmpfs, require_root  # noqa: F401
@@ -111,7 +112,7 @@ def test_damaged_archive_is_refused_and_tree_untouched(lfs, tmp_path):
 def test_failed_extraction_leaves_old_tree(lfs, tmp_path):
     archive = tmp_path / "bad.tar.zst"
     archive.write_bytes(b"not a tarball at all")
-    backup._write_json_atomic(backup.manifest_path(archive), {
+    write_json(backup.manifest_path(archive), {
         "format": backup.FORMAT, "sha256": backup.sha256_file(archive),
         "compression": "zstd", "tree_bytes": 0})
     before = snapshot(lfs)

@@ -12,11 +12,13 @@ import pytest
 from conftest import REPO
 from httpserver import FileServer
 
-from lfsbuild import bookupdate as bu
-from lfsbuild import release_lists as rl
-from lfsbuild.build.book import load_book
+from lfsbuild.sources import bookupdate as bu
+from lfsbuild.sources import release_lists as rl
+from lfsbuild.build.book import load_book, recipes_using
 from lfsbuild.errors import ConfigError, DataFileError, FetchError
 from lfsbuild.sources.packages import load_packages
+
+USED_BY = lambda names: recipes_using(REPO / "book", names)  # noqa: E731
 
 PACKAGES = REPO / "packages.yaml"
 GCC_NEW_MD5 = "0123456789abcdef0123456789abcdef"
@@ -92,7 +94,7 @@ def test_export_round_trips(release_files):
     files = rl.read_release(wget.read_text(), str(wget), sums.read_text(), str(sums))
     assert [(f.url, f.md5) for f in files] == [(p.url, p.md5) for p in pkgs.all()]
     assert sums.read_text().splitlines()[0] == "590765dee95907dbc3c856f7255bd669  acl-2.3.2.tar.xz"
-    result = bu.book_update(copy, REPO / "book", str(wget), str(sums), "12.3", write=True)
+    result = bu.book_update(copy, str(wget), str(sums), "12.3", write=True, used_by=USED_BY)
     assert not result.plan.changed and result.plan.diff() == "" and not result.written
     assert result.plan.unchanged == len(pkgs)
     assert copy.read_bytes() == PACKAGES.read_bytes()
@@ -122,7 +124,7 @@ def test_modified_release_is_shown_not_written(release_files):
     copy, wget, sums = release_files
     modified(wget, sums)
     before = copy.read_bytes()
-    result = bu.book_update(copy, REPO / "book", str(wget), str(sums), "12.4")
+    result = bu.book_update(copy, str(wget), str(sums), "12.4", used_by=USED_BY)
     plan = result.plan
     assert copy.read_bytes() == before and not result.written
     assert [(u.name, u.old.version, u.new.name.version) for u in plan.updated] == [
@@ -149,7 +151,7 @@ def test_modified_release_written_keeps_names_order_and_header(release_files):
     copy, wget, sums = release_files
     modified(wget, sums)
     old = load_packages(copy)
-    result = bu.book_update(copy, REPO / "book", str(wget), str(sums), "12.4", write=True)
+    result = bu.book_update(copy, str(wget), str(sums), "12.4", write=True, used_by=USED_BY)
     assert result.written
     new = load_packages(copy)
     assert new.release == "12.4"
@@ -163,7 +165,7 @@ def test_modified_release_written_keeps_names_order_and_header(release_files):
     header = PACKAGES.read_text().split("\nrelease:")[0]
     assert copy.read_text().startswith(header)
     # a second run with the same lists changes nothing
-    again = bu.book_update(copy, REPO / "book", str(wget), str(sums), "12.4")
+    again = bu.book_update(copy, str(wget), str(sums), "12.4", used_by=USED_BY)
     assert not again.plan.changed
 
 
@@ -175,7 +177,7 @@ def test_patches_tcl_and_mirrors_follow_the_version(release_files):
         w, m = w.replace(old, new), m.replace(old, new)
     wget.write_text(w.replace("patches/lfs/12.3/", "patches/lfs/12.4/"))
     sums.write_text(m)
-    plan = bu.book_update(copy, None, str(wget), str(sums), "12.4", write=True).plan
+    plan = bu.book_update(copy, str(wget), str(sums), "12.4", write=True).plan
     new = load_packages(copy)
     assert not plan.added and not plan.removed
     assert new.get("glibc-fhs").version == "2.42" and new.get("glibc-fhs").kind == "patch"
@@ -231,18 +233,17 @@ def test_ambiguous_entries_are_refused(tmp_path):
 def test_lists_come_from_urls_too(release_files):
     copy, wget, sums = release_files
     with FileServer({"wget-list-sysv": wget.read_bytes(), "md5sums": sums.read_bytes()}) as srv:
-        result = bu.book_update(copy, None, f"{srv.url}/12.3/wget-list-sysv",
+        result = bu.book_update(copy, f"{srv.url}/12.3/wget-list-sysv",
                                 f"file://{sums}", "12.3")
         assert not result.plan.changed
         with pytest.raises(FetchError, match="cannot download"):
-            bu.book_update(copy, None, f"{srv.url}/nope", str(sums), "12.3")
+            bu.book_update(copy, f"{srv.url}/nope", str(sums), "12.3")
     with pytest.raises(DataFileError, match="file not found"):
-        bu.book_update(copy, None, str(wget) + ".missing", str(sums), "12.3")
+        bu.book_update(copy, str(wget) + ".missing", str(sums), "12.3")
 
 
 def test_recipes_using_reads_every_kind_of_reference():
-    book = load_book(REPO / "book")
-    used = bu.recipes_using(book, ["glibc", "glibc-fhs", "nothing"])
+    used = recipes_using(REPO / "book", ["glibc", "glibc-fhs", "nothing"])
     assert any(ref.startswith("stage1/glibc (package)") for ref in used["glibc"])
     assert any("(patch)" in ref for ref in used["glibc-fhs"])
     assert used["nothing"] == []

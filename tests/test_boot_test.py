@@ -15,7 +15,7 @@ import pytest
 from conftest import run_invoke
 from conftest_pxe import MARKER, make_busybox_root, require_kernel
 from lfsbuild.netboot.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
-                                bootfile, builtin_servers, format_table, guest_memory_mb,
+                                bootfile, builtin_servers, results_table, guest_memory_mb,
                                 qemu_argv, resolve_accel, validate)
 from lfsbuild.errors import BootTestError
 
@@ -63,7 +63,7 @@ def test_bios_pxelinux_over_tftp(pxe_dir: Path) -> None:
 @pytest.mark.slow
 def test_bios_ipxe_over_http_for_virtio_and_e1000(pxe_dir: Path) -> None:
     results = boot_matrix(opts(pxe_dir, firmware="bios", transport="http"), ["virtio", "e1000"])
-    table = format_table(results)
+    table = results_table(results)
     assert all(r.ok for r in results), table + "\n" + "\n".join(r.problem for r in results)
     assert [r.nic for r in results] == ["virtio", "e1000"]
     initrd = (pxe_dir / "initrd.img").stat().st_size
@@ -149,7 +149,7 @@ def test_table_has_one_row_per_result(tmp_path: Path) -> None:
     rows = [BootResult("virtio", "bios", "http", "tcg", True, "marker", 12.3, tmp_path / "l",
                        bytes_transferred=20_000_000, transfer_seconds=2.0),
             BootResult("e1000", "bios", "tftp", "tcg", False, "loader", 60.0, tmp_path / "l")]
-    table = format_table(rows).splitlines()
+    table = results_table(rows).splitlines()
     assert table[0].split()[:3] == ["NIC", "firmware", "transport"]
     assert "10.0 MB/s" in table[1] and "FAIL (loader)" in table[2]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lfsbuild import chroot, mounts
+from lfsbuild.build import mounts, namespaces as chroot
 from lfsbuild.errors import ChrootError, NeedsRoot
 from lfsbuild.build.files import collect, place_files
 from rootfs import CHROOT_FILES, make_busybox_root, mount_guard, mount_tmpfs, require_root  # noqa: F401
@@ -228,7 +228,7 @@ def test_sigkill_of_lfsbuild_kills_step_and_mounts(root, tmp_path):
         import sys
         sys.path.insert(0, {str(REPO)!r})
         from pathlib import Path
-        from lfsbuild import chroot
+        from lfsbuild.build import namespaces as chroot
         argv = chroot.chroot_argv(Path({str(root)!r}),
             ["/bin/sh", "-c", "while :; do echo x >> /tmp/tick; sleep 0.05; done & exec sleep 1000"],
             chroot.book_env("dumb", 1))
@@ -266,7 +266,7 @@ def test_enter_runs_one_command(root):
 
 def test_enter_interactive_shell(root):
     code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from pathlib import Path; "
-            f"from lfsbuild import chroot; "
+            f"from lfsbuild.build import namespaces as chroot; "
             f"sys.exit(chroot.enter(Path({str(root)!r}), None, chroot.book_env('dumb', 2)))")
     result = subprocess.run([sys.executable, "-c", code], input='echo "in:$HOME:$MAKEFLAGS"\nexit 4\n',
                             capture_output=True, text=True, timeout=60)
@@ -316,7 +316,7 @@ def test_spawn_children_get_default_signals_and_own_session():
 def test_ctrl_c_in_interactive_chroot_stops_the_command_not_the_shell(root):
     """On a real terminal: Ctrl-C ends the foreground command in the chroot, the shell stays."""
     code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); from pathlib import Path; "
-            f"from lfsbuild import chroot; "
+            f"from lfsbuild.build import namespaces as chroot; "
             f"sys.exit(chroot.enter(Path({str(root)!r}), None, chroot.book_env('dumb', 2)))")
     pid, fd = pty.fork()
     if pid == 0:  # child: lfsbuild on a terminal

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lfsbuild.atomic import sha256_file
+from lfsbuild.atomic import sha256_file, write_json
 from lfsbuild.errors import BackupError
 from .mounts import ensure_nothing_mounted
 
@@ -112,20 +112,6 @@ def _run_tar(args: list[str], what: str) -> None:
                           hint="fix the cause above and run it again; nothing was replaced")
 
 
-def _write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _is_inside(path: Path, top: Path) -> bool:
     path, top = Path(os.path.realpath(path)), Path(os.path.realpath(top))
     return path == top or top in path.parents
@@ -188,7 +174,7 @@ def create(root: Path, dest: Path, manifest: Mapping[str, Any], *,
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _write_json_atomic(manifest_path(dest), record)
+    write_json(manifest_path(dest), record)
     return dest
 
 

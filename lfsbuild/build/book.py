@@ -147,3 +147,24 @@ def parse_recipe(path: Path, stage: str) -> Step:
                 section=fields.get("section") or None, tests=fields.get("tests") or None,
                 versions=tuple(fields.get("versions", "").split()),
                 files=tuple(fields.get("files", "").split()))
+
+
+def recipes_using(book_dir: Path, names: list[str]) -> dict[str, list[str]]:
+    """For each package name: the steps that unpack it, patch with it or read its version.
+
+    What `invoke book-update` reports for packages a new release removes. A book that does not
+    load is reported in place of the answer, not raised: the update itself is still valid.
+    """
+    try:
+        book = load_book(book_dir)
+    except BookError as exc:
+        return {n: [f"(recipes not checked: {exc.message})"] for n in names}
+    out: dict[str, list[str]] = {n: [] for n in names}
+    for step in book.all_steps():
+        for n in names:
+            how = [label for label, hit in (
+                ("package", step.package == n), ("extra", n in step.extras),
+                ("patch", n in step.patches), ("version", n in step.versions)) if hit]
+            if how:
+                out[n].append(f"{step.id} ({'/'.join(how)}) {step.path}")
+    return out

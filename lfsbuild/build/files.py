@@ -20,8 +20,13 @@ TEMPLATE_SUFFIX = ".tmpl"
 
 
 def template_values(settings: Settings, release: str | None = None) -> dict[str, str]:
-    """What `${name}` in a template can use: lfs.system.*, lfs.bootloader, target, release."""
-    values = {"target": settings.target, "jobs": str(settings.jobs), **dict(settings.system),
+    """What `${name}` in a template can use: lfs.system.*, lfs.bootloader, target, release.
+
+    Not `jobs`: rendered files are part of a step's fingerprint, and -j is kept out of
+    fingerprints on purpose (it does not change what a step produces). A recipe that needs it
+    has `$JOBS` in its environment.
+    """
+    values = {"target": settings.target, **dict(settings.system),
               "bootloader": settings.bootloader}
     if release is not None:  # the packages file's release is the truth, not a setting
         values["release"] = release

@@ -26,6 +26,7 @@ import yaml
 
 from lfsbuild.errors import DataFileError, HostError
 from lfsbuild.sources.packages import load_packages
+from lfsbuild.tables import format_table
 from lfsbuild.yamldata import compose, read_text
 from lfsbuild.yamldata import fields as checked_fields
 from lfsbuild.yamldata import line as _line, mapping as _mapping, scalar as _scalar
@@ -36,7 +37,7 @@ PROBE_TIMEOUT = 20.0                         # seconds; a --version that hangs i
 UNITS = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3, "TB": 1024 ** 4}
 SIZE_RE = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB)\s*$", re.IGNORECASE)
 REQUIREMENTS_FILE = "host-requirements.yaml"
-PROJECT_REQUIREMENTS = Path(__file__).resolve().parents[1] / REQUIREMENTS_FILE
+PROJECT_REQUIREMENTS = Path(__file__).resolve().parents[2] / REQUIREMENTS_FILE
 
 
 # ============================================================================ the requirements
@@ -328,9 +329,9 @@ class HostReport:
         return out
 
     def table(self) -> str:
-        from .stages import table
-        return table([[r.requirement, r.found, r.needed, "OK" if r.ok else "FAIL"]
-                      for r in self.rows], ["requirement", "found", "needed", "result"])
+        return format_table(["requirement", "found", "needed", "result"],
+                            [[r.requirement, r.found, r.needed, "OK" if r.ok else "FAIL"]
+                             for r in self.rows])
 
     def text(self) -> str:
         parts = [self.table()]
@@ -588,5 +589,6 @@ def require_host(settings: Settings, reqs_path: str | Path | None = None,
     report = check_host(settings, reqs_path)
     if not report.ok:
         raise HostError(f"this host does not meet the book's requirements:\n{report.text()}",
-                        f"fix the above, or run `{what} --force` to start anyway")
+                        f"fix the above, or run `{what} --no-host-check` (or set lfs.host_check: "
+                        f"false) to start anyway")
     return report

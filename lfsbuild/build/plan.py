@@ -123,11 +123,3 @@ def plan_stage(views: list[StepView], stage: str, sel: Selection = Selection()) 
         blockers.append(f"{st} is not complete: {len(pending)} step(s) not done ({shown})")
     return Plan(stage, tuple(run), tuple(skip), tuple(blockers))
 
-
-def local_sbu(state: State, views: list[StepView]) -> float | None:
-    """Seconds per SBU on this machine: from the first timed step with a real SBU figure."""
-    if state.sbu_seconds:
-        return state.sbu_seconds
-    timed = [(v.record.duration, v.step.sbu) for v in views
-             if v.record and v.record.status == "done" and v.record.duration and v.step.sbu >= 0.5]
-    return timed[0][0] / timed[0][1] if timed else None

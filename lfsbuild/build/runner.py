@@ -20,7 +20,7 @@ from typing import TextIO
 
 from .book import Step
 from .files import place_files, step_files
-from lfsbuild.errors import BookError, ConfigError, Interrupted, NeedsRoot, StepFailed
+from lfsbuild.errors import BookError, ConfigError, Interrupted, StepFailed
 from lfsbuild.sources.packages import Package, PackageList
 from .plan import Plan, StepView
 from .proc import kill_stale_group, namespace_prefix, spawn, stop
@@ -74,18 +74,11 @@ def repair_stale(store: StateStore, state: State) -> list[str]:
     return repaired
 
 
-def needs_root(plan: Plan) -> None:
-    chroot_steps = [v.step.name for v in plan.run if v.step.run == "chroot"]
-    if chroot_steps and os.geteuid() != 0:
-        raise NeedsRoot(
-            f"{plan.stage} runs inside a chroot ({', '.join(chroot_steps[:3])}...), which needs "
-            f"root for mounts and namespaces",
-            f"run it as root: sudo -E invoke {plan.stage}")
-
-
 def run_plan(plan: Plan, ctx: RunContext) -> list[StepRecord]:
-    """Run every step of the plan in order; stop at the first failure (StepFailed)."""
-    needs_root(plan)
+    """Run every step of the plan in order; stop at the first failure (StepFailed).
+
+    The caller has done the pre-flight (`stages.preflight`: root, host, sources).
+    """
     os.umask(0o022)  # the book's ~/.bashrc for the build user; root's usual default in chroot
     prepare_root(ctx.settings)
     if any(v.step.run == "user" for v in plan.run):

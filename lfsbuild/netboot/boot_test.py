@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
 from lfsbuild.errors import BootTestError
+from lfsbuild.tables import format_table
 
 NICS = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e", "rtl8139": "rtl8139"}
 FIRMWARES = ("bios", "uefi")
@@ -481,14 +482,13 @@ def nics_for(value: str) -> list[str]:
     return list(NICS) if value == "all" else [n.strip() for n in value.split(",") if n.strip()]
 
 
-def format_table(results: list[BootResult]) -> str:
+def results_table(results: list[BootResult]) -> str:
     """NIC, firmware, transport, time to marker, bytes transferred, throughput: one row each."""
     head = ("NIC", "firmware", "transport", "accel", "result", "to marker", "transferred", "throughput")
-    rows = [head]
+    rows = []
     for r in results:
         rows.append((r.nic, r.firmware, r.transport, r.accel, "ok" if r.ok else f"FAIL ({r.stage})",
                      f"{r.seconds:.1f} s",
                      "-" if r.bytes_transferred is None else f"{r.bytes_transferred / 1e6:.1f} MB",
                      "-" if r.throughput is None else f"{r.throughput:.1f} MB/s"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+    return format_table(head, rows)

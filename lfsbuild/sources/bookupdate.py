@@ -10,13 +10,13 @@ changed. Planning is pure text -> text; reading URLs and writing the file are se
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from lfsbuild.build.book import Book, load_book
-from lfsbuild.errors import BookError, ConfigError, DataFileError, FetchError
+from lfsbuild.errors import ConfigError, DataFileError, FetchError
 from .packages import NAME_RE, Package, filename_of, parse_packages
 from .release_lists import FileName, ListedFile, parse_filename, read_release
 
@@ -310,19 +310,6 @@ def _update_entry(ed: _Edits, loc: _Located, f: ListedFile) -> Updated:
     return Updated(p.name, p, f, tuple(stale), dropped)
 
 
-def recipes_using(book: Book, names: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
-    """For each package name: the steps that unpack it, patch with it or read its version."""
-    out: dict[str, list[str]] = {n: [] for n in names}
-    for step in book.all_steps():
-        for n in names:
-            how = [label for label, hit in (
-                ("package", step.package == n), ("extra", n in step.extras),
-                ("patch", n in step.patches), ("version", n in step.versions)) if hit]
-            if how:
-                out[n].append(f"{step.id} ({'/'.join(how)}) {step.path}")
-    return out
-
-
 # ============================================================================ acting
 
 def read_input(spec: str, timeout: float = 30.0) -> tuple[str, str]:
@@ -353,9 +340,14 @@ class UpdateResult:
     written: bool
 
 
-def book_update(packages_path: Path, book_dir: Path | None, wget_list: str, md5sums: str,
-                release: str, write: bool = False, timeout: float = 30.0) -> UpdateResult:
-    """Plan the update of `packages_path` for `release`; write it (atomically) only if asked."""
+def book_update(packages_path: Path, wget_list: str, md5sums: str, release: str,
+                write: bool = False, timeout: float = 30.0,
+                used_by: Callable[[list[str]], dict[str, list[str]]] | None = None) -> UpdateResult:
+    """Plan the update of `packages_path` for `release`; write it (atomically) only if asked.
+
+    `used_by` answers "which recipes still use these removed packages" (the build side knows
+    its recipes; the package list does not).
+    """
     from lfsbuild.atomic import atomic_write
     if not release.strip():
         raise ConfigError("--release is empty", "give the new release's number, e.g. --release 12.4")
@@ -368,12 +360,9 @@ def book_update(packages_path: Path, book_dir: Path | None, wget_list: str, md5s
         raise DataFileError(str(packages_path), None, None, f"cannot read: {exc}",
                             "set lfs.packages to the packages file to update") from None
     plan = plan_update(old_text, packages_path, files, release.strip())
-    used_by: dict[str, list[str]] = {}
-    if plan.removed and book_dir is not None:
-        try:
-            used_by = recipes_using(load_book(book_dir), [p.name for p in plan.removed])
-        except BookError as exc:
-            used_by = {p.name: [f"(recipes not checked: {exc.message})"] for p in plan.removed}
+    users: dict[str, list[str]] = {}
+    if plan.removed and used_by is not None:
+        users = used_by([p.name for p in plan.removed])
     if write and plan.changed:
         atomic_write(packages_path, plan.new_text.encode("utf-8"))
-    return UpdateResult(plan, used_by, write and plan.changed)
+    return UpdateResult(plan, users, write and plan.changed)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lfsbuild.atomic import sha256_file
+from lfsbuild.tables import format_table
 
 MANIFEST = "manifest.json"
 
@@ -52,13 +53,9 @@ class Manifest:
     def table(self) -> str:
         """The short table `invoke pxe` prints: file, role, size."""
         rows = [(a.path, a.role, human(a.size)) for a in self.artifacts]
-        w0 = max([len(r[0]) for r in rows] + [4])
-        w1 = max([len(r[1]) for r in rows] + [4])
-        lines = [f"{'file':<{w0}}  {'role':<{w1}}  {'size':>9}"]
-        lines += [f"{p:<{w0}}  {r:<{w1}}  {s:>9}" for p, r, s in rows]
         total = sum(a.size for a in self.artifacts)
-        lines.append(f"{'total':<{w0}}  {'':<{w1}}  {human(total):>9}")
-        return "\n".join(lines)
+        return format_table(("file", "role", "size"), [*rows, ("total", "", human(total))],
+                            right={2})
 
 
     def summary(self) -> str:

@@ -1,0 +1,20 @@
+"""The one plain-text table every task prints (status, steps, check-host, pxe, boot-test).
+
+Kept apart from all three parts so each can print a table without importing another: columns
+padded to their widest cell, two spaces between, no trailing blanks; `right` names the
+columns whose numbers read better right-aligned (sizes).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+def format_table(header: Sequence[object], rows: Iterable[Sequence[object]],
+                 right: Iterable[int] = ()) -> str:
+    cells = [[str(c) for c in header], *([str(c) for c in row] for row in rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    align = set(right)
+    return "\n".join(
+        "  ".join(c.rjust(w) if i in align else c.ljust(w)
+                  for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+        for row in cells)
