@@ -14,7 +14,7 @@ from .book import Book, load_book
 from .errors import FetchError, LfsError, NeedsRoot
 from .packages import PackageList, load_packages
 from .plan import Plan, Selection, StepView, local_sbu, plan_stage, survey
-from .progress import fmt_duration
+from .progress import fmt_duration, measured_sbu
 from .runner import RunContext, needs_root, repair_stale, run_plan
 from .settings import Settings
 from .state import BuildLock, State, StateStore
@@ -103,7 +103,8 @@ def status_rows(settings: Settings, only_recorded: bool = False) -> tuple[list[l
             continue
         rec = v.record
         dur = rec.duration if rec and rec.finished else None
-        measured = f"{dur / sbu:.2f}" if dur and sbu else "-"
+        m = measured_sbu(dur, sbu)
+        measured = f"{m:.2f}" if m is not None else "-"
         rows.append([v.step.stage, v.step.name, v.state, fmt_duration(dur), measured,
                      f"{v.step.sbu:g}", tests_cell(rec.tests if rec else None),
                      rec.log if rec else ""])
