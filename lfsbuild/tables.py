@@ -1,4 +1,5 @@
-"""The one plain-text table every task prints (status, steps, check-host, pxe, boot-test).
+"""The one plain-text table every task prints (status, steps, check-host, pxe, boot-test),
+and the one way a duration is written.
 
 Kept apart from all three parts so each can print a table without importing another: columns
 padded to their widest cell, two spaces between, no trailing blanks; `right` names the
@@ -18,3 +19,15 @@ def format_table(header: Sequence[object], rows: Iterable[Sequence[object]],
         "  ".join(c.rjust(w) if i in align else c.ljust(w)
                   for i, (c, w) in enumerate(zip(row, widths))).rstrip()
         for row in cells)
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """12s, 3m05s, 2h07m: a step's time as a builder reads it; '-' when there is none."""
+    if seconds is None:
+        return "-"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"

@@ -90,13 +90,17 @@ def run_plan(plan: Plan, ctx: RunContext) -> list[StepRecord]:
     done = []
     try:
         for view in plan.run:
-            bar.start(view)
-            rec = run_step(view, ctx)
-            bar.finish(view, rec)
-            done.append(rec)
+            bar.start(view, ctx.log_path(view.step))
+            try:
+                rec = run_step(view, ctx)
+            except BaseException:
+                bar.fail(view, ctx.state.steps.get(view.step.id))
+                raise
             if ctx.state.sbu_seconds is None and view.step.sbu >= 0.5:
                 ctx.state.sbu_seconds = rec.duration / view.step.sbu  # the local SBU
                 ctx.store.save(ctx.state)
+            bar.finish(view, rec)  # after calibrating: the step's line can show its SBU
+            done.append(rec)
     finally:
         bar.close()
     return done

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lfsbuild.settings import Settings
+from lfsbuild.tables import fmt_duration
 from lfsbuild.sources.packages import PackageList, load_packages
 from .book import Book, load_book
 from .plan import StepView, survey
-from .progress import fmt_duration
 from .state import BuildLock, State, StateStore
 
 
