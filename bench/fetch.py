@@ -137,7 +137,7 @@ def run_lfsbuild(packages: Path, files: dict[str, Path], work: Path, jobs: int |
                  keep: bool = False) -> tuple[Run, Path]:
     scratch = Path(tempfile.mkdtemp(prefix="lfsfetch-", dir=work))
     env = invoke_env(packages, scratch)
-    r = timed([sys.executable, "-m", "invoke", "fetch", *([f"--jobs={jobs}"] if jobs else [])], env)
+    r = timed([sys.executable, "-m", "invoke", "fetch", *([f"--fetch-jobs={jobs}"] if jobs else [])], env)
     check_complete(scratch / "sources", files)
     if not keep:
         shutil.rmtree(scratch)

@@ -51,20 +51,20 @@ def _names(only: str | None) -> list[str]:
 
 @task(help={
     "only": "comma-separated package names to fetch (default: all)",
-    "jobs": "parallel downloads (default 0: lfs.fetch_jobs)",
+    "fetch_jobs": "parallel downloads (default: the setting of the same name, lfs.fetch_jobs)",
     "offline": "no network: verify what is here, use file:// mirrors only, report what is missing",
     "progress": "show progress bars even when not on a terminal",
 })
 @friendly
-def fetch(c: Context, only: str | None = None, jobs: int = 0, offline: bool = False,
+def fetch(c: Context, only: str | None = None, fetch_jobs: int = 0, offline: bool = False,
           progress: bool = False) -> None:
     """Download every missing source tarball and patch, verified (mirrors first)."""
     from .sources import fetch as fetching
     s = settings_of(c)
-    if jobs < 0:
-        raise Exit("error: --jobs must be a positive number", code=1)
+    if fetch_jobs < 0:
+        raise Exit("error: --fetch-jobs must be a positive number", code=1)
     pkgs = load_packages(s.packages).select(_names(only))
-    report = fetching.fetch_packages(s, pkgs, jobs=jobs or None, offline=offline,
+    report = fetching.fetch_packages(s, pkgs, jobs=fetch_jobs or None, offline=offline,
                                      progress=True if progress else None)
     print(report.summary())
     if report.failed:

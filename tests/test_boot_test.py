@@ -17,6 +17,7 @@ from conftest_pxe import MARKER, make_busybox_root, require_kernel
 from lfsbuild.netboot.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
                                 bootfile, builtin_servers, results_table, guest_memory_mb,
                                 qemu_argv, resolve_accel, validate)
+from lfsbuild.netboot.pxe.manifest import Artifact, Manifest
 from lfsbuild.errors import BootTestError
 
 needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
@@ -117,12 +118,18 @@ def test_guest_memory_follows_the_initrd(tmp_path: Path) -> None:
     """A whole LFS system as a RAM root needs GiBs; a small initrd gets the 1 GiB minimum."""
     assert guest_memory_mb(tmp_path) == 1024                       # no manifest yet
     manifest = tmp_path / "manifest.json"
-    manifest.write_text(json.dumps({"artifacts": [{"role": "initrd", "size": 20 * 2**20}],
-                                    "initrd_stats": {"uncompressed": 200 * 2**20}}))
+
+    def write(initrd_mib: int, unpacked_mib: int) -> None:
+        manifest.write_text(Manifest(
+            release="t", mode="ram", layout="standard", kernel="vmlinuz", kernel_version="6",
+            initrd="initrd.img", cmdline="", compression={}, source_date_epoch=0,
+            artifacts=[Artifact("vmlinuz", "kernel", 14 * 2**20, "0"),
+                       Artifact("initrd.img", "initrd", initrd_mib * 2**20, "0")],
+            initrd_stats={"uncompressed": unpacked_mib * 2**20}).to_json())
+
+    write(20, 200)
     assert guest_memory_mb(tmp_path) == 1024
-    manifest.write_text(json.dumps({"artifacts": [{"role": "kernel", "size": 14 * 2**20},
-                                                  {"role": "initrd", "size": 600 * 2**20}],
-                                    "initrd_stats": {"uncompressed": 1900 * 2**20}}))
+    write(600, 1900)
     assert guest_memory_mb(tmp_path) == 4352   # root tmpfs <= half the RAM: 2 x 1900 + 512
     argv = qemu_argv(BootOptions(pxe_dir=tmp_path), Endpoints(tmp_path, None, 8080), "tcg", None)
     assert argv[argv.index("-m") + 1] == "4352"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
 from lfsbuild.errors import BootTestError
+from lfsbuild.netboot.pxe.manifest import Manifest
 from lfsbuild.tables import format_table
 
 NICS = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e", "rtl8139": "rtl8139"}
@@ -272,9 +273,9 @@ def guest_memory_mb(pxe_dir: Path) -> int:
     only grow to half the RAM (less, and unpacking fails with "write error" and a root with
     holes: found by booting a real LFS), and the compressed image is in memory meanwhile; plus
     room for the system to run. A whole LFS as RAM root needs GiBs; busybox gets 1 GiB."""
-    data = _manifest(pxe_dir)
-    compressed = sum(a.get("size", 0) for a in data.get("artifacts", []) if a.get("role") == "initrd")
-    unpacked = int((data.get("initrd_stats") or {}).get("uncompressed", 0))
+    manifest = Manifest.find(pxe_dir)
+    compressed = manifest.initrd_bytes if manifest else 0
+    unpacked = manifest.unpacked_bytes if manifest else 0
     need = max(2 * unpacked, unpacked + compressed) // 2**20 + HEADROOM_MB
     return max(MIN_MEMORY_MB, -(-need // 256) * 256)
 
@@ -326,17 +327,8 @@ def resolve_accel(opts: BootOptions) -> str:
 
 
 def _manifest_kernel(pxe_dir: Path) -> str:
-    return str(_manifest(pxe_dir).get("kernel", "vmlinuz"))
-
-
-def _manifest(pxe_dir: Path) -> dict:
-    """manifest.json as written by `invoke pxe`, or {} (the defaults then apply) if unreadable."""
-    import json
-
-    try:
-        return json.loads((pxe_dir / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
+    manifest = Manifest.find(pxe_dir)
+    return manifest.kernel if manifest else "vmlinuz"
 
 
 def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,

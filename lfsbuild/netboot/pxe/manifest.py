@@ -46,9 +46,28 @@ class Manifest:
 
     @classmethod
     def load(cls, pxe_dir: Path) -> "Manifest":
+        """The manifest of `pxe_dir`; OSError/ValueError/TypeError when missing or malformed."""
         data = json.loads((pxe_dir / MANIFEST).read_text())
         data["artifacts"] = [Artifact(**a) for a in data.get("artifacts", [])]
         return cls(**data)
+
+    @classmethod
+    def find(cls, pxe_dir: Path) -> "Manifest | None":
+        """The manifest, or None for a tree without a readable one (a hand-made tree boots too)."""
+        try:
+            return cls.load(pxe_dir)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    @property
+    def initrd_bytes(self) -> int:
+        """Compressed size of the initrd(s): what the firmware downloads and keeps in RAM."""
+        return sum(a.size for a in self.artifacts if a.role == "initrd")
+
+    @property
+    def unpacked_bytes(self) -> int:
+        """Size of the root once the kernel has unpacked the initrd into its tmpfs."""
+        return int(self.initrd_stats.get("uncompressed", 0) or 0)
 
     def table(self) -> str:
         """The short table `invoke pxe` prints: file, role, size."""
