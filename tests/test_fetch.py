@@ -419,3 +419,23 @@ def test_trickle_error_says_stalled(setup, tarballs):
     assert r.returncode == 1 and r.stderr.count("stalled") == 2, r.stderr
     assert "lfs.timeout" in r.stderr
     assert time.monotonic() - t0 < 15
+
+
+def test_ftp_mirror_is_rejected_when_settings_load(setup):
+    env = dict(setup["env"], INVOKE_LFS_MIRRORS="ftp://127.0.0.1/pub/lfs")
+    r = run_invoke(["fetch"], env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "ftp://127.0.0.1/pub/lfs" in r.stderr and "http, https, file" in r.stderr
+    assert "invoke mirror" in r.stderr
+    assert not setup["mirror"].requests and not setup["origin"].requests
+    assert not setup["sources"].exists()  # refused before anything was done
+
+
+def test_ftp_package_url_is_rejected_when_the_package_list_loads(setup, tarballs):
+    data = tarballs["gamma-0.3.tar.gz"]
+    pk = one_package(setup["tmp"], "gamma-0.3.tar.gz", data, "ftp://127.0.0.1/pub/gamma-0.3.tar.gz")
+    env = dict(setup["env"], INVOKE_LFS_PACKAGES=str(pk))
+    r = run_invoke(["fetch"], env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{pk}:5 (url)" in r.stderr and "ftp://" in r.stderr and "http" in r.stderr
+    assert not setup["mirror"].requests and not setup["origin"].requests
