@@ -4,6 +4,9 @@
 second `invoke fetch` instant. `fetch()` acts: several workers, one requests session each with
 urllib3 retries, bytes hashed as they stream into `<file>.part`, fsync, rename — so a file under
 its final name is always a verified one. A `.part` left by a crash resumes with a Range request.
+The bytes stored are the bytes on the wire (never content-decoded first), and a source that
+sends more than the package can be (SIZE_FACTOR) or makes too little progress (STALL_MIN_RATE)
+is given up for the next one.
 """
 from __future__ import annotations
 
