@@ -107,7 +107,12 @@ def _choice(value: Any, key: str, choices: tuple[str, ...]) -> str:
 
 
 def _mirrors(value: Any) -> tuple[str, ...]:
-    """A YAML list, or (from INVOKE_LFS_MIRRORS) a string of URLs separated by spaces/commas."""
+    """A YAML list, or (from INVOKE_LFS_MIRRORS) a string of URLs separated by spaces/commas.
+
+    Only the schemes `invoke fetch` can download are accepted (requests speaks http(s), and
+    fetch reads file:// itself): an ftp:// mirror would pass here and then fail every download
+    with a baffling "request failed", so it is refused now, with what to use instead.
+    """
     if value in (None, ""):
         return ()
     items = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else list(value)
@@ -116,8 +121,18 @@ def _mirrors(value: Any) -> tuple[str, ...]:
         url = str(item).strip()
         if not url:
             continue
-        if not re.match(r"^(https?|ftp|file)://", url):
-            raise ConfigError(f"lfs.mirrors entry {url!r} is not an http(s)://, ftp:// or file:// URL",
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme in ("ftp", "ftps", "sftp"):
+            raise ConfigError(
+                f"lfs.mirrors entry {url!r}: {scheme}:// cannot be downloaded by lfsbuild; "
+                f"the schemes that work are http, https, file",
+                "run `invoke mirror --dest DIR` on a machine that has the files (or copy the "
+                "FTP directory there) and list DIR as file://DIR, or serve DIR over HTTP and "
+                "list its http:// URL")
+        if scheme not in ("http", "https", "file") or (scheme != "file" and
+                                                       not url.split("://", 1)[1].split("/")[0]):
+            raise ConfigError(f"lfs.mirrors entry {url!r} is not an http://, https:// or "
+                              f"file:// URL (the schemes that work are http, https, file)",
                               "mirrors are base URLs; the file name is appended to them")
         out.append(url.rstrip("/"))
     return tuple(out)

@@ -272,3 +272,170 @@ def test_disk_full_keeps_partial_and_says_what_to_do(tmp_path, invoke_env):
             assert len(srv.requests) == 1  # no pointless attempts at other sources
         finally:
             subprocess.run(["umount", str(cache)], check=True)
+
+
+# ----------------------------------------------------------------------------- issue 12: hostile servers
+
+def one_package(tmp: Path, name: str, data: bytes, url: str, size_kb: int | None = None) -> Path:
+    """A packages file with a single entry (optionally with the book's size_kb)."""
+    text = packages_yaml([{"name": name.split("-")[0], "version": "1", "md5": md5(data),
+                           "url": url}])
+    if size_kb is not None:
+        text += f"    size_kb: {size_kb}\n"
+    path = tmp / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_content_encoding_gzip_label_stores_the_bytes_as_sent(setup, tarballs):
+    """A server that labels a .tar.gz `Content-Encoding: gzip` (Apache's AddEncoding default):
+    the bytes on the wire are the tarball; decoding them would fail the book's md5."""
+    setup["mirror"].behaviours["alpha-1.0.tar.gz"] = Behaviour(content_encoding="gzip")
+    run_invoke(["fetch", "--only", "alpha"], setup["env"], check=True)
+    assert cached(setup, "alpha-1.0.tar.gz") == tarballs["alpha-1.0.tar.gz"]
+    assert not setup["origin"].requests  # the mirror's bytes verified: no fallback needed
+
+
+def test_content_encoding_gzip_label_resumes_with_range(setup, tarballs):
+    """Resuming mid-file from such a server: the Range is in stored (wire) bytes, and the rest
+    of the tarball is no gzip stream of its own, so it must not be decoded either."""
+    data = tarballs["alpha-1.0.tar.gz"]
+    setup["sources"].mkdir()
+    (setup["sources"] / "alpha-1.0.tar.gz.part").write_bytes(data[:100_000])
+    setup["mirror"].behaviours["alpha-1.0.tar.gz"] = Behaviour(content_encoding="gzip")
+    run_invoke(["fetch", "--only", "alpha"], setup["env"], check=True)
+    assert cached(setup, "alpha-1.0.tar.gz") == data
+    assert setup["mirror"].requests == [("/m/alpha-1.0.tar.gz", "bytes=100000-", "206")]
+    assert not setup["origin"].requests
+
+
+def test_really_gzipped_body_is_decoded_as_a_fallback(setup, tarballs):
+    """A server that compresses on the fly despite `Accept-Encoding: identity`: the bytes as
+    sent fail the md5, the decoded body passes; what worked before must keep working."""
+    setup["mirror"].behaviours["gamma-0.3.tar.gz"] = Behaviour(transcode_gzip=True)
+    run_invoke(["fetch", "--only", "gamma"], setup["env"], check=True)
+    assert cached(setup, "gamma-0.3.tar.gz") == tarballs["gamma-0.3.tar.gz"]
+    assert len(setup["mirror"].requests) == 2 and not setup["origin"].requests
+
+
+def test_gzip_labelled_wrong_bytes_say_what_the_server_claimed(setup, tarballs):
+    setup["mirror"].behaviours["gamma-0.3.tar.gz"] = Behaviour(transcode_gzip=True,
+                                                               wrong_bytes=True)
+    setup["origin"].behaviours["gamma-0.3.tar.gz"] = Behaviour(status=404)
+    r = run_invoke(["fetch", "--only", "gamma"], setup["env"])
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "checksum mismatch" in r.stderr and "Content-Encoding: gzip" in r.stderr
+    assert not list(setup["sources"].glob("gamma*"))
+
+
+def test_endless_body_stops_at_the_size_limit_then_next_source(setup, tarballs):
+    """An endless body for a package with a known size is cut at the limit (not at whatever
+    the server sends), then the next source is used."""
+    data = tarballs["alpha-1.0.tar.gz"]
+    pk = one_package(setup["tmp"], "alpha-1.0.tar.gz", data,
+                     f"{setup['origin'].url}/pub/alpha-1.0.tar.gz", size_kb=len(data) // 1024 + 1)
+    setup["mirror"].behaviours["alpha-1.0.tar.gz"] = Behaviour(extra=48_000_000, no_length=True)
+    env = dict(setup["env"], INVOKE_LFS_PACKAGES=str(pk))
+    run_invoke(["fetch"], env, check=True)
+    assert cached(setup, "alpha-1.0.tar.gz") == data
+    # the limit is 4 x 294 KiB + 1 MiB = 2.2 MiB; loopback socket buffers add a few MB at most
+    assert setup["mirror"].sent["/m/alpha-1.0.tar.gz"] < 16_000_000
+    (_, rng, _), = setup["origin"].requests
+    assert rng == ""  # the too-big .part was discarded, not resumed
+
+
+def test_endless_body_error_names_package_url_and_limit(setup, tarballs):
+    data = tarballs["beta-2.1.tar.gz"]
+    url = f"{setup['origin'].url}/pub/beta-2.1.tar.gz"
+    pk = one_package(setup["tmp"], "beta-2.1.tar.gz", data, url, size_kb=196)
+    setup["origin"].behaviours["beta-2.1.tar.gz"] = Behaviour(extra=48_000_000, no_length=True)
+    env = dict(setup["env"], INVOKE_LFS_PACKAGES=str(pk), INVOKE_LFS_MIRRORS="")
+    r = run_invoke(["fetch"], env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "beta (beta-2.1.tar.gz)" in r.stderr and url in r.stderr
+    assert "too big" in r.stderr and "limit of 1,851,392 bytes" in r.stderr  # 4 x 196 KiB + 1 MiB
+    assert "size_kb" in r.stderr  # what to correct if the file really is that big
+    assert not list(setup["sources"].glob("beta*"))  # no too-big .part kept for a resume
+    assert setup["origin"].sent["/pub/beta-2.1.tar.gz"] < 16_000_000
+
+
+def test_announced_length_over_the_limit_is_refused_before_the_body(setup, tarballs):
+    data = tarballs["gamma-0.3.tar.gz"]
+    url = f"{setup['origin'].url}/pub/gamma-0.3.tar.gz"
+    pk = one_package(setup["tmp"], "gamma-0.3.tar.gz", data, url, size_kb=2)
+    setup["origin"].behaviours["gamma-0.3.tar.gz"] = Behaviour(claim_length=10**12, stall=5)
+    env = dict(setup["env"], INVOKE_LFS_PACKAGES=str(pk), INVOKE_LFS_MIRRORS="")
+    t0 = time.monotonic()
+    r = run_invoke(["fetch"], env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "announces 1,000,000,000,000 bytes" in r.stderr and "limit" in r.stderr
+    assert time.monotonic() - t0 < 5  # refused on the headers, not after waiting for a body
+
+
+def test_unknown_size_is_bounded_by_the_global_cap(setup, tarballs):
+    """No size_kb: a Content-Length over the global cap is refused too (no GB sent in a test)."""
+    from lfsbuild.fetch import MAX_UNKNOWN_SIZE
+    data = tarballs["gamma-0.3.tar.gz"]
+    url = f"{setup['origin'].url}/pub/gamma-0.3.tar.gz"
+    pk = one_package(setup["tmp"], "gamma-0.3.tar.gz", data, url)
+    setup["origin"].behaviours["gamma-0.3.tar.gz"] = Behaviour(claim_length=MAX_UNKNOWN_SIZE + 1)
+    env = dict(setup["env"], INVOKE_LFS_PACKAGES=str(pk), INVOKE_LFS_MIRRORS="")
+    r = run_invoke(["fetch"], env)
+    assert r.returncode == 1 and "too big" in r.stderr and f"{MAX_UNKNOWN_SIZE:,}" in r.stderr
+
+
+def test_too_big_partial_is_not_resumed(setup, tarballs):
+    """A .part already past the limit (e.g. left by an endless body before the fix) is junk."""
+    data = tarballs["gamma-0.3.tar.gz"]
+    pk = one_package(setup["tmp"], "gamma-0.3.tar.gz", data,
+                     f"{setup['origin'].url}/pub/gamma-0.3.tar.gz", size_kb=1)
+    setup["sources"].mkdir()
+    (setup["sources"] / "gamma-0.3.tar.gz.part").write_bytes(data + bytes(3_000_000))
+    env = dict(setup["env"], INVOKE_LFS_PACKAGES=str(pk))
+    run_invoke(["fetch"], env, check=True)
+    assert cached(setup, "gamma-0.3.tar.gz") == data
+    assert setup["mirror"].requests == [("/m/gamma-0.3.tar.gz", "", "200")]
+
+
+def test_trickle_counts_as_stalled_and_next_source_resumes(setup, tarballs):
+    """1 byte per second with lfs.timeout 1.5 s: every read returns within the timeout, but
+    the source makes no real progress; it must be given up after about one timeout window."""
+    data = tarballs["alpha-1.0.tar.gz"]
+    setup["mirror"].behaviours["alpha-1.0.tar.gz"] = Behaviour(trickle=1.0, trickle_for=20)
+    t0 = time.monotonic()
+    run_invoke(["fetch", "--only", "alpha"], setup["env"], check=True)
+    took = time.monotonic() - t0
+    assert cached(setup, "alpha-1.0.tar.gz") == data
+    assert took < 10, f"a trickling source held the fetch for {took:.1f} s"
+    (_, rng, status), = setup["origin"].requests
+    assert rng.startswith("bytes=") and status == "206"  # the trickled bytes were kept
+
+
+def test_trickle_error_says_stalled(setup, tarballs):
+    setup["mirror"].behaviours["gamma-0.3.tar.gz"] = Behaviour(trickle=1.0, trickle_for=20)
+    setup["origin"].behaviours["gamma-0.3.tar.gz"] = Behaviour(trickle=1.0, trickle_for=20)
+    t0 = time.monotonic()
+    r = run_invoke(["fetch", "--only", "gamma"], setup["env"])
+    assert r.returncode == 1 and r.stderr.count("stalled") == 2, r.stderr
+    assert "lfs.timeout" in r.stderr
+    assert time.monotonic() - t0 < 15
+
+
+def test_ftp_mirror_is_rejected_when_settings_load(setup):
+    env = dict(setup["env"], INVOKE_LFS_MIRRORS="ftp://127.0.0.1/pub/lfs")
+    r = run_invoke(["fetch"], env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "ftp://127.0.0.1/pub/lfs" in r.stderr and "http, https, file" in r.stderr
+    assert "invoke mirror" in r.stderr
+    assert not setup["mirror"].requests and not setup["origin"].requests
+    assert not setup["sources"].exists()  # refused before anything was done
+
+
+def test_ftp_package_url_is_rejected_when_the_package_list_loads(setup, tarballs):
+    data = tarballs["gamma-0.3.tar.gz"]
+    pk = one_package(setup["tmp"], "gamma-0.3.tar.gz", data, "ftp://127.0.0.1/pub/gamma-0.3.tar.gz")
+    env = dict(setup["env"], INVOKE_LFS_PACKAGES=str(pk))
+    r = run_invoke(["fetch"], env)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"{pk}:5 (url)" in r.stderr and "ftp://" in r.stderr and "http" in r.stderr
+    assert not setup["mirror"].requests and not setup["origin"].requests

@@ -4,6 +4,9 @@
 second `invoke fetch` instant. `fetch()` acts: several workers, one requests session each with
 urllib3 retries, bytes hashed as they stream into `<file>.part`, fsync, rename — so a file under
 its final name is always a verified one. A `.part` left by a crash resumes with a Range request.
+The bytes stored are the bytes on the wire (never content-decoded first), and a source that
+sends more than the package can be (SIZE_FACTOR) or makes too little progress (STALL_MIN_RATE)
+is given up for the next one.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
 from urllib3.util.retry import Retry
@@ -37,6 +41,27 @@ if TYPE_CHECKING:
 CHUNK = 1 << 16
 RECORD_NAME = ".verified.json"
 USER_AGENT = "lfsbuild (https://www.linuxfromscratch.org/ source fetcher)"
+
+SIZE_FACTOR = 4
+"""A download may reach SIZE_FACTOR x the package's `size_kb` (+ SIZE_SLACK) before it is cut.
+
+The book's sizes are rounded, and a user who bumps a version in packages.yaml may leave the
+old size_kb; no new release of an LFS package is four times the old one. A body beyond that is
+not the file the book describes (a wrong file, an error page that never ends, an endless
+stream), and the md5 would reject it anyway: stopping early only saves the disk and the time.
+"""
+SIZE_SLACK = 1 << 20
+"""Added to the size-based limit, so tiny patches (size_kb rounded up to 1) get room too."""
+MAX_UNKNOWN_SIZE = 2 << 30
+"""The cap for a package without `size_kb` (2 GiB): the largest LFS 12.3 source (the kernel)
+is about 150 MB; this only stops an endless body from filling the disk. Set size_kb for a
+package that really is bigger."""
+STALL_MIN_RATE = 1024
+"""Bytes per second a source must average over each `lfs.timeout` window to count as alive.
+
+requests' timeout is per socket read, so a server sending a byte every few seconds never
+trips it and holds the download for ever. 1 KiB/s is far below any useful link (the kernel
+tarball would take two days at that rate) and far above a keep-alive trickle."""
 
 
 # ----------------------------------------------------------------------------- plan
@@ -81,6 +106,27 @@ def plan(packages: Iterable[Package], cache: Path, mirrors: Iterable[str],
         else:
             todo.append(FetchItem(pkg, dest, sources_for(pkg, mirrors), unrecorded=True))
     return FetchPlan(tuple(present), tuple(todo))
+
+
+@dataclass(frozen=True)
+class SizeLimit:
+    """The most bytes a package's file may have, and how that number was reached."""
+
+    bytes: int
+    basis: str
+
+    def __str__(self) -> str:
+        return f"{self.bytes:,} bytes ({self.basis})"
+
+
+def size_limit(pkg: Package) -> SizeLimit:
+    """From the book's size when packages.yaml has one, else the global cap."""
+    if pkg.size_kb:
+        return SizeLimit(pkg.size_kb * 1024 * SIZE_FACTOR + SIZE_SLACK,
+                         f"{SIZE_FACTOR} x size_kb {pkg.size_kb} + 1 MiB for {pkg.name}; "
+                         f"if the file really is that big, correct its size_kb in packages.yaml")
+    return SizeLimit(MAX_UNKNOWN_SIZE, f"no size_kb for {pkg.name} in packages.yaml: the global "
+                                       f"cap; set size_kb if the file really is that big")
 
 
 # ----------------------------------------------------------------------------- record
@@ -381,39 +427,105 @@ def _try_source(src: str, part: _PartFile, pkg: Package, sessions: _Sessions,
                 opts: FetchOptions, progress: _Progress, out: Outcome) -> str | None:
     """Download from one source into the part file; None on verified success, else why not.
 
-    A partial file from an earlier attempt is resumed; if the result does not verify after a
-    resume, the bytes kept from before may be the bad ones, so try once more from zero.
+    A partial file from an earlier attempt is resumed, unless it is already past the package's
+    size limit (then it is junk, never a prefix). If the result does not verify after a resume,
+    the bytes kept from before may be the bad ones, so try once more from zero. If it does not
+    verify and the server declared a Content-Encoding, it may really have compressed the file
+    on the fly (despite `Accept-Encoding: identity`): try once more with the body decoded.
     """
+    limit = size_limit(pkg)
     offset = part.size()
-    why = _transfer(src, part, pkg, offset, sessions, opts, progress, out)
-    if why is not None and why.startswith("checksum") and offset > 0:
+    if offset > limit.bytes:
         part.truncate()
-        why = _transfer(src, part, pkg, 0, sessions, opts, progress, out)
-    if why is not None and why.startswith("checksum"):
+        offset = 0
+    att = _transfer(src, part, pkg, offset, limit, sessions, opts, progress, out)
+    if att.mismatch and offset > 0:
+        part.truncate()
+        att = _transfer(src, part, pkg, 0, limit, sessions, opts, progress, out)
+    if att.mismatch and att.coding:
+        part.truncate()
+        decoded = _transfer(src, part, pkg, 0, limit, sessions, opts, progress, out, decode=True)
+        if decoded.why is None:
+            att = decoded
+        else:  # report the bytes as sent first, then what decoding them gave
+            att = _Attempt(f"{att.why} (the server labelled the body Content-Encoding: "
+                           f"{att.coding}; decoded, it fails too: {decoded.why})",
+                           mismatch=True, discard=True)
+    if att.discard:
         part.truncate()  # wrong bytes are useless for the next source's resume
-    return why
+    return att.why
 
 
-def _transfer(src: str, part: _PartFile, pkg: Package, offset: int, sessions: _Sessions,
-              opts: FetchOptions, progress: _Progress, out: Outcome) -> str | None:
+@dataclass(frozen=True)
+class _Attempt:
+    """How one transfer ended: `why` is None on verified success."""
+
+    why: str | None
+    mismatch: bool = False      # complete, but the checksum is wrong
+    discard: bool = False       # the .part holds bytes no resume may build on
+    coding: str | None = None   # the Content-Encoding the server declared, if any
+
+
+@dataclass
+class _Body:
+    """An opened source: its chunks, the full size if known, and where the chunks start."""
+
+    chunks: Iterator[bytes]
+    size: int | None
+    offset: int
+    hashes: Hashes
+    close: Callable[[], None]
+    coding: str | None = None   # declared Content-Encoding (not identity)
+
+
+def _transfer(src: str, part: _PartFile, pkg: Package, offset: int, limit: SizeLimit,
+              sessions: _Sessions, opts: FetchOptions, progress: _Progress, out: Outcome,
+              decode: bool = False) -> _Attempt:
     hashes = hash_file(part.path, pkg, limit=offset) if offset else Hashes(bool(pkg.sha256))
     try:
         if src.startswith("file:"):
-            chunks, size, offset, hashes = _open_file_source(src, offset, part, hashes, pkg)
+            body = _open_file_source(src, offset, part, hashes, pkg)
         else:
-            chunks, size, offset, hashes = _open_http_source(src, offset, part, hashes, pkg,
-                                                             sessions, opts)
+            body = _open_http_source(src, offset, part, hashes, pkg, sessions, opts, decode)
     except requests.exceptions.HTTPError as exc:
-        return _http_reason(exc)
-    except requests.RequestException as exc:
-        return _net_reason(exc)
+        return _Attempt(_http_reason(exc))
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        return _Attempt(_net_reason(exc))
     except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    bar = progress.file_bar(pkg.filename, size, offset)
+        return _Attempt(f"cannot read: {exc.strerror or exc}")
+    try:
+        if body.size is not None and body.size > limit.bytes:
+            return _Attempt(f"too big: the source announces {body.size:,} bytes, over the "
+                            f"limit of {limit}", coding=body.coding)
+        return _stream(body, part, pkg, limit, opts, progress, out)
+    finally:
+        body.close()
+
+
+def _stream(body: _Body, part: _PartFile, pkg: Package, limit: SizeLimit, opts: FetchOptions,
+            progress: _Progress, out: Outcome) -> _Attempt:
+    """The hot loop: write, hash, and watch both the size limit and the progress rate.
+
+    Progress is judged per window of `opts.timeout` seconds, so a trickle that keeps every
+    single read under the timeout still counts as dead (see STALL_MIN_RATE).
+    """
+    hashes, offset = body.hashes, body.offset
+    bar = progress.file_bar(pkg.filename, body.size, offset)
+    room = limit.bytes - offset          # bytes this transfer may still add
+    window = opts.timeout
+    need = max(1, int(STALL_MIN_RATE * window))
     got = 0
+    win_start, win_got = time.monotonic(), 0
     try:
         os.lseek(part.fd, offset, os.SEEK_SET)
-        for chunk in chunks:
+        for chunk in body.chunks:
+            n = len(chunk)
+            if got + n > room:
+                part.truncate()
+                progress.unadvance(got)
+                return _Attempt(f"too big: the body went past the limit of {limit}; "
+                                f"partial download discarded",
+                                discard=True, coding=body.coding)
             try:
                 _write_all(part.fd, chunk)
             except OSError as exc:
@@ -423,17 +535,27 @@ def _transfer(src: str, part: _PartFile, pkg: Package, offset: int, sessions: _S
                                      f"(the partial download is kept and resumes)") from None
                 raise _DiskError(f"cannot write {part.path}: {exc.strerror}") from None
             hashes.update(chunk)
-            got += len(chunk)
-            bar.update(len(chunk))
-            progress.advance(len(chunk))
-    except requests.RequestException as exc:
-        return _net_reason(exc, after=got)
+            got += n
+            bar.update(n)
+            progress.advance(n)
+            now = time.monotonic()
+            if now - win_start >= window:
+                if got - win_got < need:
+                    return _Attempt(
+                        f"stalled: {got - win_got} bytes in {now - win_start:.1f} s, less than "
+                        f"{STALL_MIN_RATE} bytes/s over lfs.timeout ({window:g} s), after "
+                        f"{offset + got} bytes (kept for resume)", coding=body.coding)
+                win_start, win_got = now, got
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        return _Attempt(_net_reason(exc, after=got), coding=body.coding)
     except OSError as exc:
-        return f"read error after {got} bytes: {exc.strerror or exc}"
+        return _Attempt(f"read error after {got} bytes: {exc.strerror or exc}",
+                        coding=body.coding)
     finally:
         out.downloaded += got
         progress.close_file(bar)
-    return hashes.mismatch(pkg)
+    bad = hashes.mismatch(pkg)
+    return _Attempt(bad, mismatch=bad is not None, discard=bad is not None, coding=body.coding)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -444,7 +566,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _open_file_source(src: str, offset: int, part: _PartFile, hashes: Hashes,
-                      pkg: Package) -> tuple[Iterator[bytes], int | None, int, Hashes]:
+                      pkg: Package) -> _Body:
     path = Path(unquote(urlsplit(src).path))
     f = open(path, "rb")
     size = os.fstat(f.fileno()).st_size
@@ -455,41 +577,68 @@ def _open_file_source(src: str, offset: int, part: _PartFile, hashes: Hashes,
     f.seek(offset)
 
     def chunks() -> Iterator[bytes]:
-        with f:
-            while True:
-                b = f.read(CHUNK)
-                if not b:
-                    return
-                yield b
-    return chunks(), size, offset, hashes
+        while True:
+            b = f.read(CHUNK)
+            if not b:
+                return
+            yield b
+    return _Body(chunks(), size, offset, hashes, f.close)
 
 
 def _open_http_source(src: str, offset: int, part: _PartFile, hashes: Hashes, pkg: Package,
-                      sessions: _Sessions, opts: FetchOptions
-                      ) -> tuple[Iterator[bytes], int | None, int, Hashes]:
+                      sessions: _Sessions, opts: FetchOptions, decode: bool = False) -> _Body:
+    """GET (with Range when resuming) and hand back the body as the bytes on the wire.
+
+    requests' `iter_content` would undo a Content-Encoding, and servers label `.tar.gz` files
+    `Content-Encoding: gzip` (Apache's AddEncoding) although the book's md5 is of the gzip
+    file itself: so the raw stream is read with `decode_content=False`, which also keeps
+    Range offsets in stored bytes. `decode=True` is the fallback for a server that really
+    compressed on the fly. `read1` returns as soon as any bytes arrive, so the caller sees
+    progress (or its absence) per network read, not per 64 KiB.
+    """
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     timeout = (min(opts.timeout, 10.0), opts.timeout)
     resp = sessions.session.get(src, stream=True, timeout=timeout, headers=headers,
                                 allow_redirects=True)
-    if offset and resp.status_code == 416:  # partial already complete, or longer than the file
+    try:
+        if offset and resp.status_code == 416:  # partial already complete, or longer than the file
+            resp.close()
+            part.truncate()
+            hashes = Hashes(bool(pkg.sha256))
+            offset = 0
+            resp = sessions.session.get(src, stream=True, timeout=timeout)
+        resp.raise_for_status()
+    except BaseException:
         resp.close()
-        part.truncate()
-        hashes = Hashes(bool(pkg.sha256))
-        offset = 0
-        resp = sessions.session.get(src, stream=True, timeout=timeout)
-    resp.raise_for_status()
+        raise
     if offset and (resp.status_code != 206 or not _range_starts_at(resp, offset)):
         # the server ignored Range: start over cleanly with what it sends
         part.truncate()
         hashes = Hashes(bool(pkg.sha256))
         offset = 0
-    length = resp.headers.get("Content-Length")
-    size = int(length) + offset if length and length.isdigit() else None
+    coding = resp.headers.get("Content-Encoding", "").strip().lower()
+    coding = None if coding in ("", "identity") else coding
+    length = _content_length(resp) if not (decode and coding) else None
+    size = length + offset if length is not None else None
+    raw = resp.raw
+    read1 = getattr(raw, "read1", None)  # urllib3 >= 2.2
 
     def chunks() -> Iterator[bytes]:
-        with resp:
-            yield from resp.iter_content(CHUNK)
-    return chunks(), size, offset, hashes
+        if read1 is None:
+            yield from raw.stream(CHUNK, decode_content=decode)
+            return
+        while True:
+            b = read1(CHUNK, decode_content=decode)
+            if not b:
+                return
+            yield b
+    return _Body(chunks(), size, offset, hashes, resp.close, coding)
+
+
+def _content_length(resp: requests.Response) -> int | None:
+    """The announced body length, or None when absent or not a sane number."""
+    text = resp.headers.get("Content-Length", "").strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else None
 
 
 def _range_starts_at(resp: requests.Response, offset: int) -> bool:
@@ -505,13 +654,20 @@ def _http_reason(exc: requests.exceptions.HTTPError) -> str:
     return f"HTTP {r.status_code} {r.reason}" if r is not None else str(exc)
 
 
-def _net_reason(exc: requests.RequestException, after: int = 0) -> str:
-    kind = {requests.exceptions.ConnectTimeout: "connect timeout",
-            requests.exceptions.ReadTimeout: "timed out waiting for data",
-            requests.exceptions.ChunkedEncodingError: "connection broken mid-transfer",
-            requests.exceptions.SSLError: "TLS error",
-            requests.exceptions.RetryError: "gave up after retries",
-            requests.exceptions.ConnectionError: "connection failed"}
+def _net_reason(exc: requests.RequestException | urllib3.exceptions.HTTPError,
+                after: int = 0) -> str:
+    kind: dict[type, str] = {
+        requests.exceptions.ConnectTimeout: "connect timeout",
+        requests.exceptions.ReadTimeout: "timed out waiting for data",
+        requests.exceptions.ChunkedEncodingError: "connection broken mid-transfer",
+        requests.exceptions.SSLError: "TLS error",
+        requests.exceptions.RetryError: "gave up after retries",
+        requests.exceptions.ConnectionError: "connection failed",
+        # raised by the raw body stream, which requests does not wrap
+        urllib3.exceptions.ReadTimeoutError: "timed out waiting for data",
+        urllib3.exceptions.SSLError: "TLS error",
+        urllib3.exceptions.ProtocolError: "connection broken mid-transfer",
+        urllib3.exceptions.DecodeError: "cannot decode the body"}
     label = next((v for k, v in kind.items() if isinstance(exc, k)), "request failed")
     text = str(exc)
     if "Read timed out" in text or "timed out" in text.lower():

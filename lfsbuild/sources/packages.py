@@ -21,7 +21,7 @@ from lfsbuild.yamldata import fields as checked_fields
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+._-]*$")
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-URL_SCHEMES = ("http", "https", "ftp", "file")
+URL_SCHEMES = ("http", "https", "file")  # what `invoke fetch` can download
 
 REQUIRED = ("name", "version", "url", "md5")
 OPTIONAL = ("sha256", "mirrors", "size_kb")
@@ -172,7 +172,12 @@ def _entry(node: yaml.Node, where: str, kind: str) -> Package:
 
 def _check_url(url: str, where: str, at: int, field_name: str) -> None:
     parts = urlsplit(url)
+    if parts.scheme in ("ftp", "ftps"):
+        raise DataFileError(where, at, field_name, f"{url!r}: lfsbuild cannot download "
+                            f"{parts.scheme}:// (only http, https, file)",
+                            "use the https:// URL of the same file (most FTP mirrors serve "
+                            "their files over HTTPS too)")
     if parts.scheme not in URL_SCHEMES or (parts.scheme != "file" and not parts.netloc):
         raise DataFileError(where, at, field_name, f"{url!r} is not a valid URL",
-                            "use an absolute http(s)://, ftp:// or file:// URL")
+                            "use an absolute http(s):// or file:// URL")
 
