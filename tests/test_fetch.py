@@ -374,7 +374,7 @@ def test_announced_length_over_the_limit_is_refused_before_the_body(setup, tarba
 
 def test_unknown_size_is_bounded_by_the_global_cap(setup, tarballs):
     """No size_kb: a Content-Length over the global cap is refused too (no GB sent in a test)."""
-    from lfsbuild.fetch import MAX_UNKNOWN_SIZE
+    from lfsbuild.sources.fetch import MAX_UNKNOWN_SIZE
     data = tarballs["gamma-0.3.tar.gz"]
     url = f"{setup['origin'].url}/pub/gamma-0.3.tar.gz"
     pk = one_package(setup["tmp"], "gamma-0.3.tar.gz", data, url)
