@@ -157,7 +157,8 @@ def test_sources_and_pxe_dir_may_not_be_host_directories(key):
 
 
 @pytest.mark.parametrize("args", [["steps"], ["status"], ["stage1", "--dry-run"],
-                                  ["stage3", "--dry-run"], ["fetch", "--offline"]])
+                                  ["stage3", "--dry-run"], ["fetch", "--offline"],
+                                  ["clean", "--dry-run"], ["restore", "--dry-run"]])
 def test_every_task_refuses_a_host_root_before_writing(tmp_path, invoke_env, args):
     home = tmp_path / "home"
     home.mkdir()
