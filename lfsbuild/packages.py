@@ -26,8 +26,9 @@ URL_SCHEMES = ("http", "https", "ftp", "file")
 #: The largest `size_kb` believed: 100 GB. The book's biggest download is ~140 MB; a bigger
 #: number is a typo, and an unbounded one (5,000 digits) would only fail later, in int().
 MAX_SIZE_KB = 100_000_000
-#: A file name is one component of a Linux path: NAME_MAX bytes.
-NAME_MAX = 255
+#: A file name is one component of a Linux path: at most NAME_MAX (255) bytes, and the cache
+#: must still be able to add `.part` (a download in progress) and `invoke mirror` `.` + `.tmp`.
+NAME_MAX = 255 - len(".part")
 #: Where the sources cache and a mirror keep their own files (see `reserved_reason`).
 PART_SUFFIX = ".part"
 MIRROR_SUMS = "MD5SUMS"
@@ -111,8 +112,8 @@ def filename_problem(name: str) -> str | None:
     if name in (".", ".."):
         return f"its file name is {name!r}, a directory, not a file"
     if len(name.encode("utf-8")) > NAME_MAX:
-        return (f"its file name is {len(name.encode('utf-8'))} bytes long; a file name can have "
-                f"at most {NAME_MAX}")
+        return (f"its file name is {len(name.encode('utf-8'))} bytes long; the sources cache "
+                f"takes at most {NAME_MAX} (the file system's 255, less room for '.part')")
     return reserved_reason(name)
 
 
