@@ -29,6 +29,10 @@ def backup_dir(settings: Settings) -> Path:
 
 def create_snapshot(settings: Settings, dest: Path | None = None) -> Path:
     """Archive $LFS (refuses with mounts present; checks space) with the step state."""
+    if not any(r.status == "done" for r in StateStore(settings.state_dir).load().steps.values()):
+        # asked before the lock, so a directory that is no build gets no .lfsbuild/ from us
+        raise LfsError("nothing to back up: no step of this build is done yet",
+                       "run the stages first (the book saves the temporary system after stage 3)")
     with BuildLock(settings.state_dir):
         state = StateStore(settings.state_dir).load()
         done = {k: v for k, v in state.steps.items() if v.status == "done"}

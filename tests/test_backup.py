@@ -393,3 +393,13 @@ def test_pxe_refuses_a_full_directory_it_did_not_create(tmp_path, invoke_env):
     empty.mkdir()
     claim_pxe_dir(empty)
     assert (empty / ".lfsbuild-pxe").exists()
+
+
+def test_backup_of_a_directory_that_is_no_build_writes_nothing(tmp_path, invoke_env):
+    require_root()
+    from conftest import run_invoke
+    other = _user_dir(tmp_path / "data")
+    before = _tree_listing(other)
+    r = run_invoke(["backup"], invoke_env(root=other))
+    assert r.returncode == 1 and "nothing to back up" in r.stderr, r.stderr
+    assert _tree_listing(other) == before            # no .lfsbuild/lock left behind
