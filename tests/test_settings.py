@@ -142,11 +142,23 @@ def test_home_directories_are_refused(tmp_path, monkeypatch):
             from_config({"root": str(root)}, Path("/proj"))
         assert "/mnt/lfs" in info.value.hint
     from_config({"root": str(home / "lfs")}, Path("/proj"))  # a directory *in* a home is fine
-    passwd_home = next(h for h in ("/var/www", "/usr/games", "/var/mail", "/nonexistent")
-                       if h in open("/etc/passwd").read()) if os.path.exists("/etc/passwd") else None
-    if passwd_home:
+
+
+def test_every_home_in_passwd_is_refused(tmp_path):
+    """Homes come from /etc/passwd (a service's home too), not just from $HOME."""
+    from lfsbuild.settings import check_places, home_dirs
+    svc = tmp_path / "srv" / "svc"
+    passwd = tmp_path / "passwd"
+    passwd.write_text(f"root:x:0:0:root:/root:/bin/bash\nbin:x:2:2:bin:/:/usr/sbin/nologin\n"
+                      f"svc:x:998:998::{svc}:/usr/sbin/nologin\nbroken line\n")
+    homes = home_dirs(passwd, env={})
+    assert str(svc) in homes and "/" not in homes  # `/` is some accounts' home: refused apart
+    for root in (svc, svc.parent):
+        s = from_config({"root": str(tmp_path / "elsewhere")}, Path("/proj")).replace(root=root)
         with pytest.raises(ConfigError, match="home directory"):
-            from_config({"root": passwd_home}, Path("/proj"))
+            check_places(s, homes)
+    check_places(from_config({"root": str(tmp_path / "lfs")}, Path("/proj")), homes)
+    assert "/root" in home_dirs()                     # the real /etc/passwd is read
 
 
 @pytest.mark.parametrize("key", ["sources", "pxe_dir"])
