@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from . import backup, owned
@@ -21,6 +21,8 @@ from .state import BuildLock, State, StateStore, StepRecord
 NOT_IN_SNAPSHOT = (".lfsbuild", "sources")  # our records (in the manifest) and work dirs
 #: What a restore leaves in place (and so does not list as replaced).
 KEPT_BY_RESTORE = NOT_IN_SNAPSHOT
+#: What `clean` leaves in $LFS/.lfsbuild: the lock it holds and the marker that the root is ours.
+CLEAN_KEEPS_IN_STATE = ("lock", owned.ROOT_MARKER)
 
 
 def backup_dir(settings: Settings) -> Path:
@@ -60,7 +62,8 @@ class RestorePlan:
     def text(self) -> str:
         m = self.manifest
         head = (f"restore {self.archive} ({m.get('stage')}, {len(m.get('steps', {}))} steps done, "
-                f"created {m.get('created', '?')}; sha256 verified) into {self.wipe.root}")
+                f"created {m.get('created', '?')}; sha256 verified) into {self.wipe.root}; "
+                f"the step state becomes the backup's")
         if self.wipe.empty:
             return head + "\nnothing in $LFS is replaced"
         return head + "\nreplaced (deleted once the archive is unpacked):\n" + self.wipe.text()
@@ -72,7 +75,7 @@ def plan_restore(settings: Settings, archive: Path | None = None) -> RestorePlan
     archive = archive or backup.latest(backup_dir(settings))
     if archive is None:
         raise LfsError(f"no backup found in {backup_dir(settings)}",
-                       "name the archive: invoke restore PATH")
+                       "name the archive: invoke restore --archive PATH")
     root = settings.root
     backup.refuse_host_dir(root, "restore into")
     manifest = backup.verify(archive)
@@ -112,7 +115,12 @@ def plan_clean(settings: Settings) -> owned.WipePlan:
     owned.require_own_root(root, "clean")
     ensure_nothing_mounted(root, "clean")
     backup.refuse_foreign_dirs(root, "clean")
-    return owned.measure(root, keep=(owned.STATE_DIR,))
+    tree = owned.measure(root, keep=(owned.STATE_DIR,))
+    # the step state and logs go too; the lock and the marker stay with the (empty) root
+    state = owned.measure(settings.state_dir, keep=CLEAN_KEEPS_IN_STATE)
+    records = tuple(replace(e, name=f"{owned.STATE_DIR}/{e.name}") for e in state.entries)
+    return owned.WipePlan(root, tree.entries + records,
+                          tuple(f"{owned.STATE_DIR}/{k}" for k in state.kept))
 
 
 def clean_build(settings: Settings, plan: owned.WipePlan) -> None:
@@ -120,12 +128,12 @@ def clean_build(settings: Settings, plan: owned.WipePlan) -> None:
 
     The marker stays: the empty root is still lfsbuild's.
     """
-    if plan.empty and not settings.state_dir.is_dir():
+    if plan.empty:
         return
     with BuildLock(settings.state_dir):
         owned.require_own_root(settings.root, "clean")  # the same answer, now under the lock
         backup.clean(settings.root, keep=(owned.STATE_DIR,))
         for p in settings.state_dir.iterdir():
-            if p.name not in ("lock", owned.ROOT_MARKER):
+            if p.name not in CLEAN_KEEPS_IN_STATE:
                 shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
         owned.claim_root(settings.root)  # a root from before markers gets one, now it is empty

@@ -329,6 +329,8 @@ def test_clean_of_a_root_from_before_markers(tmp_path, invoke_env):
     (root / ".lfsbuild").mkdir(parents=True)
     (root / ".lfsbuild/state.json").write_text('{"version": 1, "steps": {}}')
     (root / "tools").mkdir()
+    r = run_invoke(["clean", "--dry-run"], _clean_env(invoke_env, root))
+    assert "'.lfsbuild/state.json'" in r.stdout and "'tools/'" in r.stdout, r.stdout + r.stderr
     r = run_invoke(["clean", "--yes"], _clean_env(invoke_env, root))
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (root / ".lfsbuild").iterdir()) == ["lock", "root.json"]
