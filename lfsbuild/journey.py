@@ -11,6 +11,7 @@ from typing import TextIO
 from lfsbuild.build.stages import preflight, run_stage
 from lfsbuild.build.status import done_fingerprints, load_world
 from lfsbuild.errors import LfsError
+from lfsbuild.owned import claim_pxe_dir
 from lfsbuild.settings import Settings
 
 
@@ -30,6 +31,8 @@ def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
         raise LfsError(f"--to {to}: not a stage", f"choose one of: {', '.join(targets)}")
     chosen = targets[:targets.index(to) + 1] if to else targets
     command = "invoke build" + (f" --to {to}" if to else "")
+    if "pxe" in chosen:
+        claim_pxe_dir(settings.pxe_dir)  # a pxe_dir lfsbuild may not write: refused now, not hours later
     views = world.views()
     todo = [st for st in chosen if st != "pxe"
             and not all(v.done for v in views if v.step.stage == st)]

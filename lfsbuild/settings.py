@@ -6,6 +6,7 @@ the project directory, so the library below never sees invoke or a half-typed va
 """
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, fields
@@ -50,11 +51,22 @@ class Settings:
 
 
 def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
-    """Build Settings from invoke's merged `lfs` mapping; relative paths are project-relative."""
+    """Build Settings from invoke's merged `lfs` mapping; relative paths are project-relative.
+
+    Every value is checked here, so every task refuses a bad setting before it writes
+    anything; the places lfsbuild writes into and deletes from must not be the host's own.
+    """
     cfg = dict(lfs or {})
 
     def path(key: str, default: str) -> Path:
-        value = cfg.get(key) or default
+        value = cfg.get(key)
+        if value is None:
+            value = default
+        elif str(value).strip() == "":
+            # "" is almost always an unset variable ($LFS in INVOKE_LFS_ROOT=$LFS), not a wish
+            # for the default: building or cleaning the default tree instead is a surprise
+            raise ConfigError(f"lfs.{key} is empty",
+                              f"set lfs.{key} to a path, or remove it to use the default ({default})")
         p = Path(os.path.expanduser(str(value)))
         return p if p.is_absolute() else (project_dir / p).resolve()
 
@@ -65,18 +77,18 @@ def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
     user = str(cfg.get("user") or "lfs")
     if not re.fullmatch(r"[a-z_][a-z0-9_-]*", user):
         raise ConfigError(f"lfs.user {user!r} is not a valid user name")
-    return Settings(
+    settings = Settings(
         root=path("root", "build/lfs"),
         sources=path("sources", "build/sources"),
         packages=path("packages", "packages.yaml"),
         book=path("book", "book"),
         mirrors=_mirrors(cfg.get("mirrors")),
-        jobs=_positive_int(cfg.get("jobs"), "jobs", os.cpu_count() or 1),
+        jobs=_whole(cfg.get("jobs"), "jobs", os.cpu_count() or 1, MAX_JOBS),
         target=target,
         user=user,
-        fetch_jobs=_positive_int(cfg.get("fetch_jobs"), "fetch_jobs", 4),
-        timeout=_positive_float(cfg.get("timeout"), "timeout", 30.0),
-        retries=_positive_int(cfg.get("retries"), "retries", 3, allow_zero=True),
+        fetch_jobs=_whole(cfg.get("fetch_jobs"), "fetch_jobs", 4, MAX_FETCH_JOBS),
+        timeout=_seconds(cfg.get("timeout"), "timeout", 30.0),
+        retries=_whole(cfg.get("retries"), "retries", 3, MAX_RETRIES, minimum=0),
         files=path("files", "chroot"),
         pxe_dir=path("pxe_dir", "build/pxe"),
         host_check=_bool(cfg.get("host_check", True), "host_check"),
@@ -86,6 +98,96 @@ def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
         system=tuple(sorted((str(k), "" if v is None else str(v))
                             for k, v in (cfg.get("system") or {}).items())),
     )
+    check_places(settings)
+    return settings
+
+
+# ----------------------------------------------------------------------------- host places
+
+#: Top-level directories of the host. `/lib*` (lib, lib32, lib64, libx32) is matched by
+#: prefix. As $LFS, `invoke clean` would empty them and a build would write into them.
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/media", "/mnt", "/opt",
+               "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var")
+
+
+def system_dir(path: Path) -> str | None:
+    """The host directory `path` is (`/`, a top-level system directory, or what one of them
+    resolves to, e.g. /usr/bin for /bin on a merged-/usr system), or None."""
+    candidates = {os.path.normpath(path), os.path.realpath(path)}
+    tops = set(SYSTEM_DIRS) | {f"/{e.name}" for e in _scandir("/") if e.name.startswith("lib")}
+    known = {"/"} | tops | {os.path.realpath(d) for d in tops}
+    for c in sorted(candidates):
+        if c in known:
+            return c
+    return None
+
+
+def home_dirs(passwd: Path = Path("/etc/passwd"), env: Mapping[str, str] = os.environ
+              ) -> set[str]:
+    """Every user's home from /etc/passwd plus $HOME, as given and resolved; `/` left out
+    (some system accounts have it, and it is refused on its own)."""
+    homes = {env.get("HOME", "")}
+    try:
+        for row in passwd.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = row.split(":")
+            if len(parts) >= 7:
+                homes.add(parts[5])
+    except OSError:
+        pass
+    out = set()
+    for h in homes:
+        if h.startswith("/"):
+            out |= {os.path.normpath(h), os.path.realpath(h)}
+    out.discard("/")
+    return out
+
+
+def check_places(s: Settings, homes: set[str] | None = None) -> None:
+    """Refuse an lfs.root, lfs.sources or lfs.pxe_dir that is the host's own directory.
+
+    lfs.root is built into and emptied by `clean`/`restore`, so it may be neither `/`, a
+    top-level system directory, nor a home directory (or a directory holding one); sources
+    and pxe_dir are written into (pxe replaces files), so they may not be a system directory.
+    """
+    hint = ("set lfs.root to a directory of its own, e.g. /mnt/lfs as the book does "
+            "(INVOKE_LFS_ROOT=/mnt/lfs or `lfs: {root: /mnt/lfs}` in your invoke.yaml)")
+    host = system_dir(s.root)
+    if host:
+        raise ConfigError(f"lfs.root is {s.root}, the host's {host} directory: a build would "
+                          f"write into it and `invoke clean` would empty it", hint)
+    root = {os.path.normpath(s.root), os.path.realpath(s.root)}
+    for home in sorted(homes if homes is not None else home_dirs()):
+        if home in root:
+            raise ConfigError(f"lfs.root is {s.root}, the home directory {home}: "
+                              f"`invoke clean` would empty it", hint)
+        if any(home.startswith(r.rstrip("/") + "/") for r in root):
+            raise ConfigError(f"lfs.root {s.root} holds the home directory {home}: "
+                              f"`invoke clean` would empty it", hint)
+    for key, default in (("sources", "build/sources"), ("pxe_dir", "build/pxe")):
+        value = getattr(s, key)
+        host = system_dir(value)
+        if host:
+            raise ConfigError(f"lfs.{key} is {value}, the host's {host} directory: lfsbuild "
+                              f"writes and replaces files there",
+                              f"set lfs.{key} to a directory of its own (default: {default} in "
+                              f"the project)")
+
+
+def _scandir(path: str) -> list[os.DirEntry]:
+    try:
+        with os.scandir(path) as it:
+            return list(it)
+    except OSError:
+        return []
+
+
+# ----------------------------------------------------------------------------- values
+
+#: Beyond these a value is a typo, and would only fail later (threads, time_t overflow).
+MAX_JOBS = 4096
+MAX_FETCH_JOBS = 64
+MAX_RETRIES = 100
+MAX_TIMEOUT = 86400.0
 
 
 def _bool(value: Any, key: str) -> bool:
@@ -138,25 +240,54 @@ def _mirrors(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _positive_int(value: Any, key: str, default: int, allow_zero: bool = False) -> int:
-    if value in (None, "", "auto", 0) and not (allow_zero and value == 0):
+def _whole(value: Any, key: str, default: int, maximum: int, minimum: int = 1) -> int:
+    """A whole number in [minimum, maximum]; None, "" and "auto" mean the default.
+
+    2.9 is not 2 and `true` is not 1: a value that is not plainly a whole number is refused
+    rather than rounded, so what runs is what the user wrote.
+    """
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "auto")):
         return default
-    try:
+    n: int | None = None
+    if isinstance(value, bool):
+        n = None
+    elif isinstance(value, int):
+        n = value
+    elif isinstance(value, float) and value.is_integer():
         n = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"lfs.{key} must be a whole number, not {value!r}") from None
-    if n < 0 or (n == 0 and not allow_zero):
-        raise ConfigError(f"lfs.{key} must be positive, not {n}")
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,12}\s*", value):
+        n = int(value)
+    if n is None:
+        raise ConfigError(f"lfs.{key} must be a whole number, not {_show(value)}",
+                          f"e.g. lfs.{key}: {default}")
+    if not minimum <= n <= maximum:
+        what = "a positive whole number" if minimum == 1 else "a whole number"
+        raise ConfigError(f"lfs.{key} must be {what} from {minimum} to {maximum}, not {n}",
+                          "leave it unset for the default" if key != "jobs" else
+                          "leave it unset (or `auto`) for the number of CPUs")
     return n
 
 
-def _positive_float(value: Any, key: str, default: float) -> float:
-    if value in (None, ""):
+def _seconds(value: Any, key: str, default: float) -> float:
+    """A finite positive number of seconds (nan and inf are floats, but not durations)."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
         return default
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"lfs.{key} must be a number of seconds, not {value!r}") from None
-    if x <= 0:
-        raise ConfigError(f"lfs.{key} must be positive, not {x}")
+    x: float | None = None
+    if not isinstance(value, bool):
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            x = None
+    if x is None or not math.isfinite(x):
+        raise ConfigError(f"lfs.{key} must be a number of seconds, not {_show(value)}",
+                          f"e.g. lfs.{key}: {default:g}")
+    if not 0 < x <= MAX_TIMEOUT:
+        raise ConfigError(f"lfs.{key} must be more than 0 and at most {MAX_TIMEOUT:g} seconds, "
+                          f"not {x:g}", f"e.g. lfs.{key}: {default:g}")
     return x
+
+
+def _show(value: Any) -> str:
+    """repr of a setting for a message, cut short (a 5,000-digit value is not worth quoting)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -161,28 +161,69 @@ def backup(c: Context, dest: str | None = None) -> None:
     require_root("a backup of $LFS", "invoke backup")
     archive = snapshots.create_snapshot(settings_of(c), Path(dest).resolve() if dest else None)
     print(f"backup: {archive} ({archive.stat().st_size / 1e6:.0f} MB); "
-          f"`invoke restore {archive}` brings this state back")
+          f"`invoke restore --archive {archive}` brings this state back")
 
 
-@task(help={"archive": "the backup to restore (default: the newest in backups/)"})
+@task(help={"archive": "the backup to restore (default: the newest in backups/)",
+            "yes": "replace $LFS without asking (needed when there is no terminal to ask on)",
+            "dry_run": "check the archive and $LFS, show what would be replaced; change nothing"})
 @friendly
-def restore(c: Context, archive: str | None = None) -> None:
-    """Bring $LFS and the step state back to a backup (needs root)."""
+def restore(c: Context, archive: str | None = None, yes: bool = False,
+            dry_run: bool = False) -> None:
+    """Bring $LFS and the step state back to a backup (needs root); asks before replacing."""
     from lfsbuild.build.namespaces import require_root
+    s = settings_of(c)
+    plan = snapshots.plan_restore(s, Path(archive).resolve() if archive else None)
+    print(plan.text())
+    if dry_run:
+        print("restore: dry run; nothing was changed")
+        return
     require_root("restoring $LFS", "invoke restore")
-    path, manifest = snapshots.restore_snapshot(settings_of(c),
-                                                Path(archive).resolve() if archive else None)
+    if not plan.wipe.empty:
+        confirm(f"replace these in {s.root} with the backup?", yes, "restore")
+    path, manifest = snapshots.restore_snapshot(s, plan)
     print(f"restore: $LFS is back at {manifest.get('stage')} from {path} "
           f"({len(manifest.get('steps', {}))} steps done)")
 
 
-@task
+@task(help={"yes": "delete without asking (needed when there is no terminal to ask on)",
+            "dry_run": "show what would be removed; remove nothing"})
 @friendly
-def clean(c: Context) -> None:
-    """Wipe the build root and its step state; keeps the sources cache. Refuses with mounts."""
+def clean(c: Context, yes: bool = False, dry_run: bool = False) -> None:
+    """Wipe the build root and its step state (asks first); keeps the sources cache.
+
+    Refuses a directory lfsbuild did not create, and while anything is mounted below it.
+    """
     s = settings_of(c)
-    snapshots.clean_build(s)
+    plan = snapshots.plan_clean(s)
+    print(plan.text())
+    if dry_run:
+        print("clean: dry run; nothing was removed")
+        return
+    if not plan.empty:
+        confirm(f"delete these from {s.root}?", yes, "clean")
+    snapshots.clean_build(s, plan)
     print(f"clean: {s.root} is empty; the sources cache {s.sources} is kept")
+
+
+def confirm(question: str, yes: bool, task_name: str) -> None:
+    """Ask on the terminal; without one, only --yes goes ahead. Anything but yes stops.
+
+    A job without a terminal (cron, CI, `| tee`) cannot answer, and deleting without an
+    answer is exactly what must not happen, so it stops with a hint instead.
+    """
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise LfsError(f"{task_name}: not confirmed (no terminal to ask on); nothing was deleted",
+                       f"check the list above (`invoke {task_name} --dry-run`), then run "
+                       f"`invoke {task_name} --yes`")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise LfsError(f"{task_name}: not confirmed; nothing was deleted")
 
 
 @task(help={"to": "stop after this stage (stage1 ... stage5, or pxe: the default, everything)",
@@ -257,7 +298,8 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
     s = settings_of(c)
     fps = done_fingerprints(s)
-    opts = PxeOptions(out_dir=Path(out).resolve() if out else s.pxe_dir, lfs=s.root,
+    out_dir = Path(out).resolve() if out else s.pxe_dir
+    opts = PxeOptions(out_dir=out_dir, lfs=s.root,
                       kernel=Path(kernel).resolve() if kernel else None,
                       rootfs=Path(rootfs).resolve() if rootfs else None, mode=mode,
                       compress=compress, level=int(level) if level else None, init=init,

@@ -11,18 +11,42 @@ import yaml
 
 from .errors import DataFileError
 
+#: Deeper nesting than this is not a packages or requirements file. PyYAML composes nodes
+#: recursively, so 5,000 `[` end in a RecursionError; the depth is checked on the (iterative)
+#: event stream first, where the offending line is known.
+MAX_DEPTH = 32
+#: Larger than any data file of ours by far (packages.yaml is ~30 KB); bounds the work a
+#: wrong path (a tarball, /dev/zero) can cause.
+MAX_BYTES = 16 * 1024 * 1024
+
 
 def read_text(path: Path, missing_hint: str) -> str:
+    """The file as UTF-8 text; bad bytes are reported with their line, not a byte offset."""
     try:
-        return path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise DataFileError(str(path), None, None, "file not found", missing_hint) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(str(path), None, None, f"cannot read: {exc}") from None
+    except OSError as exc:
+        raise DataFileError(str(path), None, None, f"cannot read: {exc.strerror or exc}",
+                            missing_hint) from None
+    if len(data) > MAX_BYTES:
+        raise DataFileError(str(path), None, None,
+                            f"larger than {MAX_BYTES // 2**20} MiB: not a data file of lfsbuild",
+                            missing_hint)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        at = data.rfind(b"\n", 0, exc.start) + 1
+        column = len(data[at:exc.start].decode("utf-8", "replace")) + 1
+        raise DataFileError(str(path), data.count(b"\n", 0, exc.start) + 1, None,
+                            f"not UTF-8 text: byte 0x{data[exc.start]:02x} in column {column}",
+                            "save the file as UTF-8") from None
 
 
 def compose(text: str, where: str) -> yaml.Node:
     try:
+        _check_depth(text, where)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -32,6 +56,21 @@ def compose(text: str, where: str) -> yaml.Node:
     if root is None:
         raise DataFileError(where, 1, None, "the file is empty")
     return root
+
+
+def _check_depth(text: str, where: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before composing (which would recurse that deep)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise DataFileError(where, event.start_mark.line + 1, None,
+                                    f"nested more than {MAX_DEPTH} levels deep",
+                                    "a data file of lfsbuild needs three or four levels; "
+                                    "look for unbalanced [ or {")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def mapping(node: yaml.MappingNode, where: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from lfsbuild.atomic import write_json
 from lfsbuild.build import archive as backup
 from lfsbuild.build.archive import BackupError
@@ -208,3 +211,198 @@ def test_root_on_its_own_partition(lfs, tmp_path, mount_guard):
     assert snapshot(part) == before
     backup.clean(part)
     assert not list(part.iterdir())
+
+
+# ----------------------------------------------------------------------------- clean/restore as tasks
+
+def _tree_listing(path: Path) -> list[str]:
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def _user_dir(path: Path) -> Path:
+    """Somebody's files: what `clean` was pointed at by mistake."""
+    (path / "photos").mkdir(parents=True)
+    (path / "photos/2019.jpg").write_bytes(os.urandom(1000))
+    (path / "notes.txt").write_text("mine\n")
+    return path
+
+
+def _built_root(path: Path) -> Path:
+    """An $LFS as lfsbuild makes it: the marker first (as the build lock writes it), then files."""
+    from lfsbuild.build.state import BuildLock
+    with BuildLock(path / ".lfsbuild"):
+        pass
+    (path / "tools/bin").mkdir(parents=True)
+    (path / "tools/bin/gcc").write_bytes(os.urandom(5000))
+    (path / "usr").mkdir()
+    return path
+
+
+def _clean_env(invoke_env, root: Path, **more) -> dict:
+    return invoke_env(root=root, **more)
+
+
+def test_clean_refuses_a_directory_lfsbuild_did_not_create(tmp_path, invoke_env):
+    """The reported wipe: a directory without .lfsbuild/, and a stand-in home directory."""
+    from conftest import run_invoke
+    victims = {"plain": _user_dir(tmp_path / "data"), "home": _user_dir(tmp_path / "home")}
+    (tmp_path / "lockonly").mkdir()            # what the old `clean` left behind when it refused
+    _user_dir(tmp_path / "lockonly")
+    (tmp_path / "lockonly/.lfsbuild").mkdir()
+    (tmp_path / "lockonly/.lfsbuild/lock").write_text("")
+    victims["lockonly"] = tmp_path / "lockonly"
+    before = {k: _tree_listing(v) for k, v in victims.items()}
+    for name, victim in victims.items():
+        env = _clean_env(invoke_env, victim)
+        env["HOME"] = str(tmp_path / "home")
+        for args in (["clean", "--yes"], ["clean"], ["clean", "--dry-run"]):
+            r = run_invoke(args, env)
+            assert r.returncode == 1, (name, args, r.stdout, r.stderr)
+            assert "Traceback" not in r.stderr
+            want = "home directory" if name == "home" else "refusing to clean"
+            assert want in r.stderr, r.stderr
+    assert {k: _tree_listing(v) for k, v in victims.items()} == before  # not even a lock file
+
+
+def test_clean_shows_asks_and_only_then_deletes(tmp_path, invoke_env):
+    from conftest import run_invoke
+    root = _built_root(tmp_path / "lfs")
+    env = _clean_env(invoke_env, root)
+    r = run_invoke(["clean", "--dry-run"], env)
+    assert r.returncode == 0 and "dry run" in r.stdout, r.stderr
+    assert "'tools/'" in r.stdout and "4.9 KiB" in r.stdout and "'usr/'" in r.stdout
+    assert (root / "tools/bin/gcc").exists()
+    # no terminal, no --yes: never delete
+    r = subprocess.run([sys.executable, "-m", "invoke", "clean"], cwd=REPO, env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "--yes" in r.stderr and "nothing was deleted" in r.stderr
+    assert (root / "tools/bin/gcc").exists()
+    # a terminal: "n" keeps, "y" deletes
+    for answer, kept in (("n\n", True), ("y\n", False)):
+        out = _run_on_terminal(["clean"], env, answer)
+        assert "[y/N]" in out
+        assert (root / "tools/bin/gcc").exists() is kept, out
+    assert sorted(p.name for p in root.iterdir()) == [".lfsbuild"]
+    assert sorted(p.name for p in (root / ".lfsbuild").iterdir()) == ["lock", "root.json"]
+    (root / "usr").mkdir()
+    r = run_invoke(["clean", "--yes"], env)
+    assert r.returncode == 0 and not (root / "usr").exists(), r.stderr
+
+
+def _run_on_terminal(args: list[str], env: dict, answer: str) -> str:
+    """Run invoke with a real pseudo-terminal as stdin and type `answer` into it."""
+    import pty
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "invoke", *args], cwd=REPO, env=env,
+                                stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+        os.write(master, answer.encode())
+        out, _ = proc.communicate(timeout=60)
+        return out
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
+def test_clean_keeps_refusing_what_was_there_before_lfsbuild(tmp_path, invoke_env):
+    """lfs.root pointed at a full directory: a build may go on, but clean never deletes its files."""
+    from conftest import run_invoke
+    root = _user_dir(tmp_path / "data")
+    (root / "lost+found").mkdir()                       # a fresh partition's own directory
+    _built_root(root)
+    assert json.loads((root / ".lfsbuild/root.json").read_text())["found"] == ["notes.txt", "photos"]
+    env = _clean_env(invoke_env, root)
+    r = run_invoke(["clean", "--yes"], env)
+    assert r.returncode == 1 and "held files before lfsbuild" in r.stderr and "photos" in r.stderr
+    assert (root / "photos/2019.jpg").exists() and (root / "tools/bin/gcc").exists()
+    shutil.move(root / "photos", tmp_path / "photos")
+    (root / "notes.txt").unlink()
+    r = run_invoke(["clean", "--yes"], env)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in root.iterdir()) == [".lfsbuild"]
+
+
+def test_clean_of_a_root_from_before_markers(tmp_path, invoke_env):
+    """A build made by an older lfsbuild (state.json, no marker) can still be cleaned."""
+    from conftest import run_invoke
+    root = tmp_path / "lfs"
+    (root / ".lfsbuild").mkdir(parents=True)
+    (root / ".lfsbuild/state.json").write_text('{"version": 1, "steps": {}}')
+    (root / "tools").mkdir()
+    r = run_invoke(["clean", "--dry-run"], _clean_env(invoke_env, root))
+    assert "'.lfsbuild/state.json'" in r.stdout and "'tools/'" in r.stdout, r.stdout + r.stderr
+    r = run_invoke(["clean", "--yes"], _clean_env(invoke_env, root))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (root / ".lfsbuild").iterdir()) == ["lock", "root.json"]
+
+
+def test_restore_asks_has_a_dry_run_and_refuses_foreign_roots(tmp_path, invoke_env):
+    require_root()
+    from conftest import run_invoke
+    from lfsbuild.build.state import State, StateStore, StepRecord
+    root = _built_root(tmp_path / "lfs")
+    StateStore(root / ".lfsbuild").save(State(steps={"stage1/010-x": StepRecord("done", "f", "i")}))
+    env = _clean_env(invoke_env, root)
+    run_invoke(["backup"], env, check=True)
+    (root / "tools/bin/gcc").write_text("changed after the backup\n")
+    r = run_invoke(["restore", "--dry-run"], env)
+    assert r.returncode == 0 and "sha256 verified" in r.stdout and "'tools/'" in r.stdout, r.stderr
+    r = run_invoke(["restore"], env)                      # no terminal, no --yes
+    assert r.returncode == 1 and "--yes" in r.stderr and "nothing was deleted" in r.stderr
+    assert (root / "tools/bin/gcc").read_text() == "changed after the backup\n"
+    r = run_invoke(["restore", "--yes"], env)
+    assert r.returncode == 0, r.stderr
+    assert (root / "tools/bin/gcc").read_bytes() != b"changed after the backup\n"
+    # the same backup, pointed at somebody's directory: refused, untouched, no lock file
+    other = _user_dir(tmp_path / "other")
+    before = _tree_listing(other)
+    archive = next((tmp_path / "backups").glob("*.tar.*[!n]"))
+    for args in (["restore", "--archive", str(archive), "--yes"],
+                 ["restore", "--archive", str(archive), "--dry-run"]):
+        r = run_invoke(args, _clean_env(invoke_env, other))
+        assert r.returncode == 1 and "refusing to restore into" in r.stderr, r.stderr
+    assert _tree_listing(other) == before
+    # into a new directory: nothing to replace, so nothing to ask
+    r = run_invoke(["restore", "--archive", str(archive)], _clean_env(invoke_env, tmp_path / "fresh"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "fresh/tools/bin/gcc").exists()
+    assert (tmp_path / "fresh/.lfsbuild/root.json").exists()
+
+
+def test_pxe_refuses_a_full_directory_it_did_not_create(tmp_path, invoke_env):
+    from conftest import run_invoke
+    from lfsbuild.errors import PxeError
+    from lfsbuild.owned import claim_pxe_dir
+    target = _user_dir(tmp_path / "srv-tftp")
+    before = _tree_listing(target)
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"\0" * 4096)
+    (tmp_path / "rootfs").mkdir()
+    for env, extra in ((invoke_env(pxe_dir=target), []), (invoke_env(), ["--out", str(target)])):
+        r = run_invoke(["pxe", "--kernel", str(kernel), "--rootfs", str(tmp_path / "rootfs"),
+                        "--mode", "nfs", *extra], env)
+        assert r.returncode == 1 and "did not write" in r.stderr, r.stderr
+    r = run_invoke(["build"], invoke_env(pxe_dir=target))
+    assert r.returncode == 1 and "did not write" in r.stderr, r.stderr
+    assert _tree_listing(target) == before
+    with pytest.raises(PxeError, match="not a directory"):
+        claim_pxe_dir(target / "notes.txt")
+    fresh = tmp_path / "pxe"
+    claim_pxe_dir(fresh)
+    (fresh / "pxelinux.0").write_bytes(b"x")
+    claim_pxe_dir(fresh)                                   # ours: may be written again
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    claim_pxe_dir(empty)
+    assert (empty / ".lfsbuild-pxe").exists()
+
+
+def test_backup_of_a_directory_that_is_no_build_writes_nothing(tmp_path, invoke_env):
+    require_root()
+    from conftest import run_invoke
+    other = _user_dir(tmp_path / "data")
+    before = _tree_listing(other)
+    r = run_invoke(["backup"], invoke_env(root=other))
+    assert r.returncode == 1 and "nothing to back up" in r.stderr, r.stderr
+    assert _tree_listing(other) == before            # no .lfsbuild/lock left behind

@@ -16,6 +16,7 @@ import pytest
 from conftest import REPO, run_invoke
 from rootfs import make_busybox_root, require_root
 from lfsbuild.build.mounts import mounts_under
+from lfsbuild.owned import claim_root
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chroot stages need root")
 
@@ -44,6 +45,7 @@ def croot():
     require_root()
     base = Path(tempfile.mkdtemp(prefix="lfsbuild-chroot-", dir="/tmp"))
     base.chmod(0o755)
+    claim_root(base / "lfs")  # lfsbuild made this $LFS (so `clean` may empty it); the test fills it
     lfs = make_busybox_root(base / "lfs")
     book = base / "book" / "stage3"
     book.mkdir(parents=True)
@@ -130,7 +132,7 @@ def test_backup_damage_restore_gives_the_same_tree_and_state(croot):
     shutil.rmtree(croot["lfs"] / "usr/bin")
     (croot["lfs"] / "etc/passwd").write_text("damaged\n")
     (croot["lfs"] / ".lfsbuild/state.json").unlink()
-    r = run_invoke(["restore"], croot["env"], check=True)
+    r = run_invoke(["restore", "--yes"], croot["env"], check=True)
     assert "restore:" in r.stdout
     assert _tree(croot["lfs"]) == before
     state_after = json.loads((croot["lfs"] / ".lfsbuild/state.json").read_text())["steps"]
@@ -146,12 +148,12 @@ def test_clean_refuses_while_mounted_and_keeps_the_host_intact(croot):
     target = croot["lfs"] / "dev"
     subprocess.run(["mount", "--bind", str(fake_dev), str(target)], check=True)
     try:
-        r = run_invoke(["clean"], croot["env"])
+        r = run_invoke(["clean", "--yes"], croot["env"])
         assert r.returncode == 1 and "umount" in r.stderr and str(target) in r.stderr
         assert (fake_dev / "precious").read_text() == "host data"
     finally:
         subprocess.run(["umount", str(target)], check=True)
-    run_invoke(["clean"], croot["env"], check=True)
+    run_invoke(["clean", "--yes"], croot["env"], check=True)
     assert [p.name for p in croot["lfs"].iterdir()] == [".lfsbuild"]
     assert (fake_dev / "precious").read_text() == "host data"
 

@@ -23,16 +23,13 @@ from typing import Any
 from lfsbuild.atomic import sha256_file, write_json
 from lfsbuild.errors import BackupError
 from .mounts import ensure_nothing_mounted
+from lfsbuild.settings import system_dir
 
 FORMAT = "lfsbuild-backup/1"
 MANIFEST_SUFFIX = ".manifest.json"
 #: Our working directories inside $LFS; never archived, removed as leftovers.
 STAGING_PREFIX = ".lfsbuild-restore-"
 OLD_PREFIX = ".lfsbuild-old-"
-#: Paths `clean` refuses outright, whatever the settings say.
-HOST_DIRS = frozenset({"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/mnt",
-                       "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr",
-                       "/var"})
 #: Headroom on top of the estimated sizes when checking free space.
 MARGIN = 64 * 1024 * 1024
 
@@ -217,18 +214,20 @@ def latest(directory: Path) -> Path | None:
     return max(candidates, key=lambda p: p.stat().st_mtime, default=None)
 
 
-def restore(archive: Path, root: Path, *, keep: Iterable[str] = ()) -> dict[str, Any]:
+def restore(archive: Path, root: Path, *, keep: Iterable[str] = (),
+            verified: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Bring `root` back to the state saved in `archive`; return its manifest.
 
     The checksum is verified first, the new tree is extracted beside the old one (inside
     `root`, so this also works when $LFS is a partition) and only then swapped in. A restore
     that fails leaves the old tree as it was; one interrupted during the swap is finished by
     running it again. `keep` names top-level entries of `root` kept as they are (a sources
-    cache excluded from the backup).
+    cache excluded from the backup). `verified` is the manifest a caller got from `verify`
+    just before (a planned restore), so a large archive is not hashed twice.
     """
     archive, root = Path(archive), Path(root)
-    _refuse_host_dir(root, "restore into")
-    data = verify(archive)
+    refuse_host_dir(root, "restore into")
+    data = dict(verified) if verified is not None else verify(archive)
     comp = COMPRESSORS.get(data.get("compression", ""))
     if comp is None:
         raise BackupError(f"{archive}: unknown compression {data.get('compression')!r}")
@@ -277,11 +276,21 @@ def _swap_in(root: Path, staging: Path, keep: frozenset[str]) -> None:
     os.utime(root, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
-def _refuse_host_dir(root: Path, action: str) -> None:
-    real = os.path.realpath(root)
-    if real in HOST_DIRS:
-        raise BackupError(f"refusing to {action} {root}: it is the host's {real}",
+def refuse_host_dir(root: Path, action: str) -> None:
+    """The last guard before deleting: never a host directory, whatever the caller checked."""
+    host = system_dir(Path(root))
+    if host:
+        raise BackupError(f"refusing to {action} {root}: it is the host's {host}",
                           hint="set lfs.root ($LFS) to the LFS build directory, e.g. /mnt/lfs")
+
+
+def refuse_foreign_dirs(root: Path, action: str) -> None:
+    """Refuse when any directory below `root` is on another file system (listing them)."""
+    foreign = foreign_dirs(root)
+    if foreign:
+        listing = "\n".join(f"    {p}" for p in foreign)
+        raise BackupError(f"refusing to {action} {root}: these directories are on another file system:\n{listing}",
+                          hint="unmount or move them first (findmnt -T PATH tells what they are); nothing was deleted")
 
 
 def foreign_dirs(root: Path) -> list[Path]:
@@ -308,18 +317,14 @@ def clean(root: Path, *, keep: Iterable[str] = ()) -> None:
     the mount point of the LFS partition.
     """
     root = Path(root)
-    _refuse_host_dir(root, "clean")
+    refuse_host_dir(root, "clean")
     if not root.exists():
         return
     if root.is_symlink() or not root.is_dir():
         raise BackupError(f"refusing to clean {root}: not a plain directory",
                           hint="point lfs.root ($LFS) at the real build directory")
     ensure_nothing_mounted(root, "clean")
-    foreign = foreign_dirs(root)
-    if foreign:
-        listing = "\n".join(f"    {p}" for p in foreign)
-        raise BackupError(f"refusing to clean {root}: these directories are on another file system:\n{listing}",
-                          hint="unmount or move them first (findmnt -T PATH tells what they are); nothing was deleted")
+    refuse_foreign_dirs(root, "clean")
     keep = frozenset(k.strip("/") for k in keep)
     dev = os.lstat(root).st_dev
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)

@@ -20,6 +20,7 @@ from .book import Step
 from lfsbuild.errors import LockedError
 from lfsbuild.atomic import atomic_write
 from .files import step_files
+from lfsbuild.owned import claim_root
 from lfsbuild.sources.packages import PackageList
 from lfsbuild.settings import Settings
 
@@ -92,6 +93,8 @@ class BuildLock:
         self.fd = -1
 
     def __enter__(self) -> "BuildLock":
+        # before the first file lfsbuild writes into $LFS: what was there is not ours to delete
+        claim_root(self.path.parent.parent)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

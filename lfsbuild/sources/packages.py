@@ -23,6 +23,16 @@ MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 URL_SCHEMES = ("http", "https", "file")  # what `invoke fetch` can download
 
+#: The largest `size_kb` believed: 100 GB. The book's biggest download is ~140 MB; a bigger
+#: number is a typo, and an unbounded one (5,000 digits) would only fail later, in int().
+MAX_SIZE_KB = 100_000_000
+#: A file name is one component of a Linux path: at most NAME_MAX (255) bytes, and the cache
+#: must still be able to add `.part` (a download in progress) and `invoke mirror` `.` + `.tmp`.
+NAME_MAX = 255 - len(".part")
+#: Where the sources cache and a mirror keep their own files (see `reserved_reason`).
+PART_SUFFIX = ".part"
+MIRROR_SUMS = "MD5SUMS"
+
 REQUIRED = ("name", "version", "url", "md5")
 OPTIONAL = ("sha256", "mirrors", "size_kb")
 TOP_KEYS = ("release", "packages", "patches")
@@ -82,7 +92,49 @@ class PackageList:
 
 
 def filename_of(url: str) -> str:
+    """The URL's last path segment, percent-decoded: the name the file is written under."""
     return unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+
+
+def filename_problem(name: str) -> str | None:
+    """Why `name` cannot be a file in the sources cache, or None if it can.
+
+    The name comes from a URL anyone may have written, and `fetch` writes `cache / name`: it
+    must be exactly one plain path component, or the download lands (and overwrites) outside
+    the cache. Decoded, `..%2F..%2Fx` is `../../x`; `%2e%2e` is `..`; `%00` is a NUL.
+    """
+    if not name:
+        return "the URL has no file name"
+    if "/" in name:
+        return f"its file name {name!r} contains a '/' (an encoded %2F): it would be written outside the sources cache"
+    if "\0" in name or any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in name):
+        return f"its file name {name!r} contains a control character or NUL"
+    if name in (".", ".."):
+        return f"its file name is {name!r}, a directory, not a file"
+    if len(name.encode("utf-8")) > NAME_MAX:
+        return (f"its file name is {len(name.encode('utf-8'))} bytes long; the sources cache "
+                f"takes at most {NAME_MAX} (the file system's 255, less room for '.part')")
+    return reserved_reason(name)
+
+
+def reserved_reason(name: str) -> str | None:
+    """Names the cache (or a mirror written from it) uses for its own files.
+
+    The cache keeps its verified record in `.verified.json` (fetch.RECORD_NAME) and writes
+    temporary files as `.NAME...tmp`; all such names start with a dot, so every dot name is
+    refused rather than a list that must follow fetch.py. A download in progress is
+    `NAME.part`, so a package called `x.part` would be the partial file of a package `x`;
+    `invoke mirror` writes `MD5SUMS` beside the files.
+    """
+    if name.startswith("."):
+        return (f"its file name {name!r} starts with '.': the sources cache keeps its own "
+                f"records under such names (.verified.json, temporary files)")
+    if name.endswith(PART_SUFFIX):
+        return (f"its file name {name!r} ends in {PART_SUFFIX!r}: the sources cache names "
+                f"unfinished downloads so")
+    if name == MIRROR_SUMS:
+        return f"its file name {name!r} is the checksum list `invoke mirror` writes"
+    return None
 
 
 def load_packages(path: str | Path) -> PackageList:
@@ -111,6 +163,7 @@ def parse_packages(text: str, path: Path) -> PackageList:
         raise DataFileError(where, 1, "packages", "missing the 'packages' list")
 
     result: dict[str, Package] = {}
+    files: dict[str, Package] = {}
     for section, kind in (("packages", "package"), ("patches", "patch")):
         if section not in top:
             continue
@@ -124,6 +177,13 @@ def parse_packages(text: str, path: Path) -> PackageList:
                 raise DataFileError(where, pkg.line, "name",
                                     f"duplicate name {pkg.name!r} (first defined on line {first})",
                                     "every package and patch needs a unique name")
+            twin = files.setdefault(pkg.filename, pkg)
+            if twin is not pkg:
+                raise DataFileError(where, pkg.line, "url",
+                                    f"{pkg.name!r} has the same file name {pkg.filename!r} as "
+                                    f"{twin.name!r} (line {twin.line})",
+                                    "both would be written to one file in the sources cache; "
+                                    "every entry needs its own file")
             result[pkg.name] = pkg
     return PackageList(path=path, release=release, packages=result)
 
@@ -143,8 +203,11 @@ def _entry(node: yaml.Node, where: str, kind: str) -> Package:
         raise DataFileError(where, line(fields["md5"][1]), "md5",
                             f"{values['md5']!r} is not an md5 checksum (32 hex digits)")
     _check_url(values["url"], where, line(fields["url"][1]), "url")
-    if not filename_of(values["url"]):
-        raise DataFileError(where, line(fields["url"][1]), "url", "URL has no file name")
+    problem = filename_problem(filename_of(values["url"]))
+    if problem:
+        raise DataFileError(where, line(fields["url"][1]), "url", f"{values['url']!r}: {problem}",
+                            "the URL must end in the plain file name of the tarball or patch, "
+                            "e.g. https://host/path/foo-1.0.tar.xz")
     sha256 = None
     if "sha256" in fields:
         sha256 = scalar(fields["sha256"][1], where, "sha256").lower()
@@ -162,9 +225,17 @@ def _entry(node: yaml.Node, where: str, kind: str) -> Package:
     size_kb = None
     if "size_kb" in fields:
         raw = scalar(fields["size_kb"][1], where, "size_kb")
-        if not raw.isdigit():
+        # [0-9], not str.isdigit(): that also accepts '²', which int() then refuses
+        if not re.fullmatch(r"[0-9]+", raw):
             raise DataFileError(where, line(fields["size_kb"][1]), "size_kb",
-                                f"{raw!r} is not a whole number of kilobytes")
+                                f"{raw[:40]!r} is not a whole number of kilobytes",
+                                "give the book's download size in kilobytes (digits 0-9), "
+                                "or leave it out")
+        if len(raw.lstrip("0")) > len(str(MAX_SIZE_KB)) or int(raw) > MAX_SIZE_KB:
+            raise DataFileError(where, line(fields["size_kb"][1]), "size_kb",
+                                f"{raw[:20]}{'...' if len(raw) > 20 else ''} kB is not a "
+                                f"believable download size (at most {MAX_SIZE_KB} kB)",
+                                "give the book's download size in kilobytes, or leave it out")
         size_kb = int(raw)
     return Package(name=name, version=values["version"], url=values["url"], md5=md5,
                    kind=kind, sha256=sha256, mirrors=mirrors, size_kb=size_kb, line=at)

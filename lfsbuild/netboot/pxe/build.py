@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lfsbuild.errors import PxeError
+from lfsbuild.owned import claim_pxe_dir
 from lfsbuild.netboot.pxe.bootloaders import find_loaders
 from lfsbuild.netboot.pxe.compress import codec
 from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack, source_date_epoch
@@ -82,14 +83,18 @@ def kernel_cmdline(opts: PxeOptions, rootfs: Path) -> str:
 
 
 def build_artifacts(opts: PxeOptions) -> Manifest:
-    """Write kernel, initrd (RAM mode), every boot path's files and manifest.json."""
+    """Write kernel, initrd (RAM mode), every boot path's files and manifest.json.
+
+    Only into a new or empty directory or one lfsbuild wrote before (`owned.claim_pxe_dir`):
+    the tree's files are replaced, and a user's directory must never be.
+    """
     kernel_src, rootfs = resolve_inputs(opts)
     cmdline = kernel_cmdline(opts, rootfs)
     c, level = codec(opts.compress, opts.level)
     epoch = source_date_epoch()
     kernel_rel, initrd_rel = artifact_names(opts.layout, opts.release)
     out = opts.out_dir
-    out.mkdir(parents=True, exist_ok=True)
+    claim_pxe_dir(out)
     loaders, missing = find_loaders(LOADER_NAMES, opts.host_root)
     files = plan_tree(TreeInputs(
         release=opts.release, mode=opts.mode, cmdline=cmdline, layout=opts.layout,
