@@ -303,21 +303,36 @@ def test_build_to_stage1_interrupted_and_resumed(world):
 
 
 def test_test_suites_run_when_asked_and_failures_are_recorded_not_fatal(world):
-    world["tb"].recipe("stage1/050-suite.sh").write_text(
-        "# suite\n#: package: hello\n#: tests: optional\n#: sbu: 0\n"
-        'if [ -n "$RUN_TESTS" ]; then\n'
-        '  { echo "# TOTAL: 3"; echo "# PASS:  2"; echo "# FAIL:  1"; } > "$TEST_DIR/console.log"\n'
-        "  false || echo 'the suite failed; the build goes on'\n"
-        "fi\n")
+    """A real (failing) `make check` behind lfs_tests: the runner's harness does the rest."""
+    sid = world["tb"].add_suite_step()
+    logs = world["lfs"] / ".lfsbuild/logs/stage1"
+    ran = world["lfs"] / "tools/suite-check.ran"
     run_invoke(["stage1"], world["env"], check=True)
-    assert state_of(world)["stage1/suite"]["tests"] is None   # lfs.tests is none by default
-    r = run_invoke(["stage1", "--dry-run"], dict(world["env"], INVOKE_LFS_TESTS="all"), check=True)
+    assert state_of(world)[sid]["tests"] is None   # lfs.tests is none by default
+    assert not ran.exists()                        # ... so the test command did not run
+    assert not (logs / "suite-tests").exists()
+    assert "lfs_tests: not run" in (logs / "suite.log").read_text()
+    assert (world["lfs"] / "tools/suite.stamp").exists()
+
+    everything = dict(world["env"], INVOKE_LFS_TESTS="all")
+    r = run_invoke(["stage1", "--dry-run"], everything, check=True)
     assert "run   suite" in r.stdout and "1 step(s) to run" in r.stdout  # the setting matters
-    run_invoke(["stage1"], dict(world["env"], INVOKE_LFS_TESTS="all"), check=True)
-    tests = state_of(world)["stage1/suite"]["tests"]
-    assert (tests["passed"], tests["failed"]) == (2, 1)
-    assert Path(tests["dir"], "console.log").exists()      # kept beside the log
-    r = run_invoke(["status"], dict(world["env"], INVOKE_LFS_TESTS="all"), check=True)
+    run_invoke(["stage1"], everything, check=True)   # make check fails: the step does not
+    assert ran.read_text() == "ran\n"
+    tests = state_of(world)[sid]["tests"]
+    assert (tests["passed"], tests["failed"], tests["total"]) == (2, 1, 3)
+    assert tests["sources"] == ["tests/test-suite.log (automake)"]   # not old/, shipped stale
+    assert tests["exit_statuses"] == [2, 0]                          # make check, sh
+    kept = Path(tests["dir"])
+    assert kept == logs / "suite-tests"                              # beside the step log
+    assert sorted(str(p.relative_to(kept)) for p in kept.rglob("*") if p.is_file()) == [
+        "console.log", "exit-status", "tests/test-suite.log"]
+    console = (kept / "console.log").read_text()
+    for line in ("FAIL: t3", "suite: 1 of 3 tests failed", "read from a here-document"):
+        assert line in console                                   # stdout, stderr, stdin
+        assert line in (logs / "suite.log").read_text()          # and the step log has it too
+    assert "# PASS:  2" in (kept / "tests/test-suite.log").read_text()
+    r = run_invoke(["status"], everything, check=True)
     assert "2 passed, 1 failed" in r.stdout
 
 

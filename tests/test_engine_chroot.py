@@ -81,6 +81,33 @@ def test_chroot_step_sees_the_books_environment_and_leaves_no_mount(croot):
     assert mounts_under(croot["lfs"], include_self=True) == []
 
 
+SUITE = """# Suite in the chroot
+#: run: chroot
+#: tests: optional
+#: sbu: 0
+mkdir -p sub
+lfs_tests sh -c 'printf "# TOTAL: 2\\n# PASS:  1\\n# FAIL:  1\\n" > sub/test-suite.log; echo "FAIL: t2"; exit 1'
+lfs_tests cat << "EOF"
+read from a here-document
+EOF
+"""
+
+
+def test_chroot_step_runs_its_suite_through_the_harness(croot):
+    """lfs_tests inside the chroot (the root's own sh), the runner collects the result file."""
+    (croot["book"] / "010-suite.sh").write_text(SUITE)
+    run_invoke(["stage3"], dict(croot["env"], INVOKE_LFS_TESTS="all"), check=True)
+    tests = json.loads((croot["lfs"] / ".lfsbuild/state.json").read_text())["steps"][
+        "stage3/suite"]["tests"]
+    assert (tests["passed"], tests["failed"], tests["exit_statuses"]) == (1, 1, [1, 0])
+    kept = Path(tests["dir"])
+    assert sorted(str(p.relative_to(kept)) for p in kept.rglob("*") if p.is_file()) == [
+        "console.log", "exit-status", "sub/test-suite.log"]
+    assert "FAIL: t2\n" in (kept / "console.log").read_text()
+    assert "read from a here-document" in (kept / "console.log").read_text()
+    assert mounts_under(croot["lfs"], include_self=True) == []
+
+
 def test_failed_chroot_step_leaves_no_mount(croot):
     (croot["book"] / "010-fail.sh").write_text("# Fail\n#: run: chroot\nmount | grep -q proc\nexit 3\n")
     r = run_invoke(["stage3"], croot["env"])

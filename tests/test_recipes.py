@@ -18,6 +18,8 @@ import pytest
 import yaml
 
 from lfsbuild.build.book import load_book
+from lfsbuild.build.runner import HARNESS
+from lfsbuild.build.testsuite import CONSOLE_LOG
 from lfsbuild.sources.packages import OPTIONAL, REQUIRED, load_packages
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +121,29 @@ def test_recipe_shellcheck(recipe):
     res = subprocess.run(["shellcheck", "-x", recipe.name], cwd=recipe.parent,
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_harness_passes_shellcheck_as_posix_sh():
+    """The lfs_tests harness is sourced by every step's shell, busybox sh in a test root too."""
+    if not shutil.which("shellcheck"):
+        pytest.skip("shellcheck is not installed (apt-get install -y shellcheck; CI installs it)")
+    res = subprocess.run(["shellcheck", "-s", "sh", "-"], input=HARNESS, capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_recipes_carry_the_books_test_command_not_the_harness(steps):
+    """Console capture, exit status and result files are the runner's (lfs_tests, collect_tests):
+    a recipe with a test suite calls lfs_tests, and copies no result file itself."""
+    for step in steps.values():
+        text = step.text
+        assert "cp --parents" not in text, f"{step.path}: the runner collects result files"
+        assert f"$TEST_DIR/{CONSOLE_LOG}\" 2>&1" not in text, f"{step.path}: use lfs_tests"
+        if step.tests and step.name != "vim":  # vim's binary output goes to vim-test.log, as the book says
+            assert re.search(r"^\s*(\w+=\S+ )*lfs_tests ", text, re.M), f"{step.path}: no lfs_tests"
+        if not step.tests:
+            assert "lfs_tests" not in text and "$TEST_DIR" not in text, (
+                f"{step.path}: runs tests but has no '#: tests:' header")
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=_ids(RECIPES))

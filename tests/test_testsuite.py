@@ -9,6 +9,7 @@ when their tools are installed, so a format change in a newer release shows up i
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from lfsbuild.build.runner import collect_tests
-from lfsbuild.build.testsuite import TestSummary, parse_console, parse_sum, summarize
+from lfsbuild.build.testsuite import (TestSummary, parse_console, parse_sum, result_kind,
+                                      summarize)
 
 DATA = Path(__file__).resolve().parent / "data" / "testsuite"
 GENERATE = DATA / "generate.sh"
@@ -163,6 +165,68 @@ def test_runner_records_the_summary_beside_the_log(tmp_path):
     assert rec["passed"] == 3 and rec["errors"] == 1
     assert rec["dir"] == str(log.with_name("grep-tests"))
     assert (log.with_name("grep-tests") / "test-suite.log").is_file()
+
+
+def test_result_files_are_named_once():
+    """The runner collects and summarize trusts the same names (testsuite.RESULT_FILES)."""
+    assert result_kind("gcc.sum") == result_kind("tests.sum") == "dejagnu"
+    assert result_kind("test-suite.log") == "automake"
+    assert result_kind("testsuite.log") == "autotest"
+    for other in ("console.log", "gcc.log", "t1.log", "test-suite.log.orig", "sum"):
+        assert result_kind(other) is None, other
+
+
+def test_glibc_subdir_sums_are_parts_of_tests_sum(tmp_path):
+    """glibc leaves subdir-tests.sum in every directory; tests.sum merges them: count it once."""
+    (tmp_path / "build" / "math").mkdir(parents=True)
+    (tmp_path / "build" / "math" / "subdir-tests.sum").write_text("PASS: math/t1\nFAIL: math/t2\n")
+    (tmp_path / "build" / "subdir-tests.sum").write_text("PASS: tst-top\n")
+    (tmp_path / "build" / "tests.sum").write_text(
+        "PASS: tst-top\nPASS: math/t1\nFAIL: math/t2\n")
+    s = summarize(tmp_path)
+    assert (s.passed, s.failed) == (2, 1)
+    assert s.sources == ["build/tests.sum (result lines)"]
+
+
+def _tree_with_results(tmp_path: Path) -> tuple[Path, Path, float]:
+    """A build tree as a step leaves it: old result files from the tarball, new ones from the
+    run, a TEST_DIR inside the tree (searched once, as itself), logs that are not results."""
+    tree = tmp_path / "work" / "pkg-1.0"
+    for rel, text in {"old/test-suite.log": "# TOTAL: 9\n# PASS:  9\n",
+                      "tests/test-suite.log": "# TOTAL: 3\n# PASS:  2\n# FAIL:  1\n",
+                      "build/ld/ld.sum": "# of expected passes\t\t5\n",
+                      "build/ld/ld.log": "PASS: x\n",
+                      "tests/t3.log": "FAIL: t3\n"}.items():
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_text(text)
+    since = (tree / "tests/test-suite.log").stat().st_mtime
+    os.utime(tree / "old/test-suite.log", (since - 3600, since - 3600))   # from the tarball
+    os.symlink(tree / "tests/test-suite.log", tree / "old/testsuite.log")  # never followed
+    results = tree / "test-results"
+    results.mkdir()
+    (results / "console.log").write_text("PASS: t1\n")
+    (results / "exit-status").write_text("2 make check\n0 sh\n")
+    (results / "kept.sum").write_text("# of expected passes\t\t1\n")   # by the recipe itself
+    return tree, results, since
+
+
+def test_runner_collects_this_steps_result_files_with_their_paths(tmp_path):
+    tree, results, since = _tree_with_results(tmp_path)
+    log = tmp_path / "logs" / "stage4" / "pkg.log"
+    log.parent.mkdir(parents=True)
+    rec = collect_tests(results, log, tree=tree, since=since)
+    kept = log.with_name("pkg-tests")
+    assert rec["dir"] == str(kept)
+    assert sorted(str(p.relative_to(kept)) for p in kept.rglob("*")
+                  if p.is_file()) == ["build/ld/ld.sum", "console.log", "exit-status",
+                                      "kept.sum", "tests/test-suite.log"]
+    assert (rec["passed"], rec["failed"]) == (8, 1)          # ld.sum 5, kept.sum 1, suite 2
+    assert rec["exit_statuses"] == [2, 0]
+    # a step whose suite left nothing at all records nothing
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert collect_tests(empty, log, tree=empty, since=since) is None
+    assert not kept.exists()
 
 
 # ----------------------------------------------------------------------------- live runs

@@ -3,6 +3,7 @@
 stage1: layout (root, like the book's chapter 4) -> libgreet (a static library installed into
 $LFS/tools) -> hello (links against it) -> check (runs it); stage2: one more package. Every
 recipe is plain bash compiled with the host compiler, exactly like a real book section.
+`TestBook.add_suite_step` adds a step with a real (tiny, failing) test suite, as chapter 8 has.
 """
 from __future__ import annotations
 
@@ -40,6 +41,24 @@ install: hello
 \tcp hello $(PREFIX)/bin/
 """
 
+# `make check` the way automake's harness does it: each test's output in its .log, a line per
+# result on the console, the counts in tests/test-suite.log, and make fails when a test did.
+# It also leaves a mark in $LFS/tools, so a test can tell whether the suite ran at all.
+SUITE_MAKEFILE = """include config.mk
+all:
+\ttrue
+check:
+\techo ran >> $(LFS)/tools/suite-check.ran
+\tpass=0; fail=0; for t in t1 t2 t3; do \\
+\t  if sh tests/$$t.sh > tests/$$t.log 2>&1; then pass=$$((pass+1)); echo "PASS: $$t"; \\
+\t  else fail=$$((fail+1)); echo "FAIL: $$t"; fi; \\
+\tdone; \\
+\tprintf '# TOTAL: %s\\n# PASS:  %s\\n# FAIL:  %s\\n' $$((pass + fail)) $$pass $$fail \\
+\t  > tests/test-suite.log; \\
+\techo "suite: $$fail of $$((pass + fail)) tests failed" >&2; \\
+\ttest $$fail -eq 0
+"""
+
 TARBALLS = {
     "libgreet": ("1.0", {"configure": CONFIGURE, "Makefile": LIB_MAKEFILE,
                          "greet.h": "const char *greet(void);\n",
@@ -49,6 +68,11 @@ TARBALLS = {
                                  'int main(void){puts(greet());return 0;}\n'}),
     "extra": ("0.1", {"configure": CONFIGURE, "Makefile": "all:\n\ttrue\n",
                       "README": "stage two package\n"}),
+    # a result file shipped in the tarball (older than the step) is not this run's result
+    "suite": ("1.0", {"configure": CONFIGURE, "Makefile": SUITE_MAKEFILE,
+                      "tests/t1.sh": "true\n", "tests/t2.sh": "test 1 -lt 2\n",
+                      "tests/t3.sh": "echo 'expected 4, got 5'\nexit 1\n",
+                      "old/test-suite.log": "# TOTAL: 100\n# PASS:  100\n"}),
 }
 
 RECIPES = {
@@ -89,6 +113,22 @@ touch "$LFS/usr/extra.stamp"
 }
 
 
+# The book's form of a test suite: its command behind lfs_tests, nothing of the harness. The
+# second call feeds a here-document (bash's tests feed one to `su -s /usr/bin/expect tester`).
+SUITE_RECIPE = """# suite
+#: package: suite
+#: tests: optional
+#: sbu: 0
+./configure --prefix="$LFS/tools"
+make
+lfs_tests make check
+lfs_tests sh << "EOF"
+echo "read from a here-document"
+EOF
+echo "after the suite" > "$LFS/tools/suite.stamp"
+"""
+
+
 @dataclass
 class TestBook:
     root: Path          # holds book/, packages.yaml, tarballs/
@@ -104,6 +144,13 @@ class TestBook:
         text = p.read_text()
         assert old in text, (old, rel)
         p.write_text(text.replace(old, new, 1))
+
+    def add_suite_step(self, rel: str = "stage1/050-suite.sh") -> str:
+        """Add the step with a real test suite (not in the default book: it would change the
+        step counts other tests rely on); returns its step id."""
+        self.recipe(rel).write_text(SUITE_RECIPE)
+        stage, name = rel.split("/")
+        return f"{stage}/{name.split('-', 1)[1].removesuffix('.sh')}"
 
 
 def make_test_book(root: Path, base_url: str) -> TestBook:

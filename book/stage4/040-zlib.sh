@@ -7,9 +7,7 @@
 ./configure --prefix=/usr
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make check
 
 make install
 

@@ -6,8 +6,6 @@
 #: tests: optional
 make BUILD_STATIC=no PREFIX=/usr
 
-if [ -n "$RUN_TESTS" ]; then
-  make -j1 check > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make -j1 check
 
 make BUILD_STATIC=no PREFIX=/usr install

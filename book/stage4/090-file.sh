@@ -7,9 +7,6 @@
 ./configure --prefix=/usr
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make install

@@ -8,8 +8,6 @@
 CC=gcc ./configure --prefix=/usr -G -O3 -r
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make test > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make test
 
 make install

@@ -47,9 +47,7 @@ done
 
 unset SRCDIR
 
-if [ -n "$RUN_TESTS" ]; then
-  make test > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make test
 
 make install
 

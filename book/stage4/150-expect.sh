@@ -26,9 +26,7 @@ patch -Np1 -i "$PATCHES/expect-gcc14.patch"
             --with-tclinclude=/usr/include
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make test > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make test
 
 make install
 ln -svf "expect$PKG_VERSION/libexpect$PKG_VERSION.so" /usr/lib

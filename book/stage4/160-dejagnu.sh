@@ -11,10 +11,7 @@ cd build
 makeinfo --html --no-split -o doc/dejagnu.html ../doc/dejagnu.texi
 makeinfo --plaintext       -o doc/dejagnu.txt  ../doc/dejagnu.texi
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name '*.sum' -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make install
 install -v -dm755  "/usr/share/doc/dejagnu-$PKG_VERSION"

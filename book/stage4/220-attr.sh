@@ -11,9 +11,6 @@
 make
 
 # the tests need a file system with extended attributes (ext2/3/4)
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make install

@@ -10,8 +10,6 @@ sed -i '/install -m.*STA/d' libcap/Makefile
 # lib=lib: /usr/lib, not /usr/lib64, on x86_64
 make prefix=/usr lib=lib
 
-if [ -n "$RUN_TESTS" ]; then
-  make test > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make test
 
 make prefix=/usr lib=lib install

@@ -13,9 +13,6 @@
             --disable-failure-tokens
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make install

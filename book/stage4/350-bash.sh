@@ -15,7 +15,7 @@ make
 # says the difference can be ignored; run-builtins is known to fail on some hosts.
 if [ -n "$RUN_TESTS" ]; then
   chown -R tester .
-  su -s /usr/bin/expect tester > "$TEST_DIR/console.log" 2>&1 << "EOF" || true
+  lfs_tests su -s /usr/bin/expect tester << "EOF"
 set timeout -1
 spawn make tests
 expect eof

@@ -8,8 +8,6 @@
 make
 
 # the tests fail when run in parallel
-if [ -n "$RUN_TESTS" ]; then
-  make -j1 check > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make -j1 check
 
 make install

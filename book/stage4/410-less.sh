@@ -7,8 +7,6 @@
 ./configure --prefix=/usr --sysconfdir=/etc
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make check
 
 make install

@@ -7,8 +7,6 @@
 perl Makefile.PL
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make test > "$TEST_DIR/console.log" 2>&1 || true
-fi
+lfs_tests make test
 
 make install

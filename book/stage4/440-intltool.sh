@@ -11,10 +11,7 @@ sed -i 's:\\\${:\\\$\\{:' intltool-update.in
 ./configure --prefix=/usr
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make install
 install -v -Dm644 doc/I18N-HOWTO "/usr/share/doc/intltool-$PKG_VERSION/I18N-HOWTO"

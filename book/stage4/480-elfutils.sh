@@ -10,10 +10,7 @@
             --enable-libdebuginfod=dummy
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make -C libelf install
 install -vm644 config/libelf.pc /usr/lib/pkgconfig

@@ -12,9 +12,6 @@
             --with-gcc-arch=native
 make
 
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name '*.sum' -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make install

@@ -13,7 +13,7 @@ make
 # as the unprivileged tester user
 if [ -n "$RUN_TESTS" ]; then
   chown -R tester .
-  su tester -c "PATH=$PATH make check" > "$TEST_DIR/console.log" 2>&1 || true
+  lfs_tests su tester -c "PATH=$PATH make check"
 fi
 
 # the install does not recreate the hard link gawk-<version> when it exists (from chapter 6)

@@ -10,8 +10,7 @@ make
 # as the unprivileged tester user
 if [ -n "$RUN_TESTS" ]; then
   chown -R tester .
-  su tester -c "PATH=$PATH make check" > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name test-suite.log -exec cp --parents {} "$TEST_DIR" \; || true
+  lfs_tests su tester -c "PATH=$PATH make check"
 fi
 
 make install

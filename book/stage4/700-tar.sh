@@ -11,10 +11,7 @@ make
 
 # "capabilities: binary store/restore" fails without selinux (skipped when the file system
 # has no extended attributes or security labels)
-if [ -n "$RUN_TESTS" ]; then
-  make check > "$TEST_DIR/console.log" 2>&1 || true
-  find . -name testsuite.log -exec cp --parents {} "$TEST_DIR" \; || true
-fi
+lfs_tests make check
 
 make install
 make -C doc install-html docdir="/usr/share/doc/tar-$PKG_VERSION"

@@ -31,7 +31,7 @@ make
 if [ -n "$RUN_TESTS" ]; then
   touch /etc/fstab
   chown -R tester .
-  su tester -c "make -k check" > "$TEST_DIR/console.log" 2>&1 || true
+  lfs_tests su tester -c "make -k check"
 fi
 
 make install

@@ -11,9 +11,11 @@ import collections
 import ctypes
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -27,12 +29,42 @@ from .proc import kill_stale_group, namespace_prefix, spawn, stop
 from .progress import StageProgress
 from lfsbuild.settings import Settings
 from .state import State, StateStore, StepRecord, boot_id, process_start
+from .testsuite import CONSOLE_LOG, EXIT_STATUS, exit_statuses, result_kind, summarize
 from .users import Identity, build_user, current
 
 TAIL_LINES = 40
 _libc = ctypes.CDLL(None, use_errno=True)
 TAR_FLAGS = {".gz": "-z", ".tgz": "-z", ".xz": "-J", ".bz2": "-j", ".zst": "--zstd",
              ".lz": "--lzip", ".lzma": "--lzma", ".tar": ""}
+
+#: lfsbuild's part of a recipe's shell, sourced before the recipe (LAUNCH): the test-result
+#: protocol, so that a recipe carries only the book's test command (`lfs_tests make check`).
+#: POSIX sh, because a test root may have busybox's sh only. `"$@" || lfs_status=$?` keeps
+#: `bash -e` from stopping the step on a failing suite; the command is the first element of the
+#: pipeline into tee, so its standard input is the function's (bash's tests read a heredoc).
+HARNESS = f"""\
+# lfsbuild's harness (lfsbuild/build/runner.py), sourced before the recipe; not the book's text.
+# lfs_tests COMMAND [ARG]...: run the book's test command COMMAND when this step's test suite is
+# selected (lfs.tests: $RUN_TESTS). Its output goes to the step log and, appended, to
+# $TEST_DIR/{CONSOLE_LOG}; its exit status to $TEST_DIR/{EXIT_STATUS}. It never fails the step.
+lfs_tests() {{
+  if [ -z "${{RUN_TESTS:-}}" ]; then
+    echo "lfs_tests: not run (lfs.tests does not select this suite): $*"
+    return 0
+  fi
+  {{
+    echo "lfs_tests: running: $*"
+    lfs_status=0
+    "$@" || lfs_status=$?
+    echo "$lfs_status $*" >> "$TEST_DIR/{EXIT_STATUS}"
+    echo "lfs_tests: exit status $lfs_status (the step goes on): $*"
+  }} 2>&1 | tee -a "$TEST_DIR/{CONSOLE_LOG}" || true
+  return 0
+}}
+"""
+#: How the step's shell starts: `sh -e -c LAUNCH RECIPE HARNESS` sources the harness, then the
+#: recipe, which keeps its own name ($0) and line numbers in error messages and no arguments.
+LAUNCH = '. "$1"; shift; . "$0"'
 
 
 @dataclass
@@ -185,26 +217,69 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
             f"build directory: {workdir} (kept for inspection)",
             f"fix the cause (or the recipe {step.path}), then run `{ctx.resume_hint}` "
             f"to resume at {step.name} with a fresh source tree")
-    rec.tests = collect_tests(workdir / "test-results", log_path)
+    if wants_tests(step, ctx.settings):
+        # "written during this step": not older than the recipe the runner wrote at its start
+        # (the file system's own clock; unpacked files keep the tarball's older times)
+        rec.tests = collect_tests(workdir / "test-results", log_path, tree=srcdir or workdir,
+                                  since=(workdir / "recipe.sh").stat().st_mtime)
     shutil.rmtree(workdir, ignore_errors=True)
     _finish(rec, "done", 0, ctx)
     return rec
 
 
-def collect_tests(results: Path, log_path: Path) -> dict | None:
-    """Keep a step's test-suite output beside its log and record the pass/fail counts.
+def collect_tests(results: Path, log_path: Path, tree: Path | None = None,
+                  since: float = 0.0) -> dict | None:
+    """Keep a step's test results beside its log and record the pass/fail counts.
 
-    A failing suite never fails the step (the recipe ignores its exit status, as jhalfs does);
-    it shows up here, in `invoke status` and in the report instead.
+    Called when the step's tests ran. Kept: everything in `results` (the step's $TEST_DIR:
+    `lfs_tests`' console output and exit statuses, files a recipe keeps there) and, from the
+    build `tree`, the structured result files (testsuite.RESULT_FILES) modified at or after
+    `since`, under their paths relative to the tree; older ones came with the tarball or are
+    not this run's. A failing suite never fails the step (`lfs_tests` records its exit status,
+    as jhalfs ignores it); it shows up here, in `invoke status` and in the report instead.
     """
-    if not results.is_dir() or not any(results.iterdir()):
-        return None
     keep = log_path.with_name(log_path.stem + "-tests")
     shutil.rmtree(keep, ignore_errors=True)
-    shutil.copytree(results, keep)
-    from .testsuite import summarize
+    if results.is_dir():
+        shutil.copytree(results, keep)
+    else:
+        keep.mkdir(parents=True)
+    for path in result_files(tree, since, skip=results) if tree else ():
+        dest = keep / path.relative_to(tree)
+        if dest.exists():  # the recipe kept a file of that name itself: its copy stands
+            continue
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+        except OSError as e:  # a suite's output is information: never fail a built step on it
+            with open(keep / "not-collected.txt", "a") as note:
+                note.write(f"{path}: {e}\n")
+    if not any(keep.iterdir()):
+        keep.rmdir()
+        return None
     summary = summarize(keep)
-    return {**summary.as_dict(), "dir": str(keep)}
+    return {**summary.as_dict(), "exit_statuses": exit_statuses(keep), "dir": str(keep)}
+
+
+def result_files(tree: Path, since: float, skip: Path | None = None) -> Iterator[Path]:
+    """Regular files under `tree` named like a result file and modified at or after `since`.
+
+    `skip` (the step's $TEST_DIR, when it lies in the tree) is not searched; nor are symbolic
+    links followed.
+    """
+    for dirpath, dirnames, filenames in os.walk(tree):
+        if skip is not None:
+            dirnames[:] = [d for d in dirnames if Path(dirpath, d) != skip]
+        for name in filenames:
+            if result_kind(name) is None:
+                continue
+            path = Path(dirpath, name)
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and st.st_mtime >= since:
+                yield path
 
 
 def syncfs(path: Path) -> None:
@@ -256,7 +331,9 @@ def prepare_workdir(step: Step, workdir: Path, who: Identity, ctx: RunContext,
     if step.tests:
         (workdir / "test-results").mkdir()
         _chown(workdir / "test-results", who)
-    (workdir / "recipe.sh").write_text(step.text)
+    (workdir / "harness.sh").write_text(HARNESS)
+    (workdir / "recipe.sh").write_text(step.text)  # last: its time is the step's start
+    _chown(workdir / "harness.sh", who)
     _chown(workdir / "recipe.sh", who)
     return srcdir
 
@@ -338,7 +415,8 @@ def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
             "TEST_DIR": f"{inside}/test-results",
             "SRC_DIR": "/" + str(srcdir.relative_to(s.root)) if srcdir else inside})
         shell = "/bin/bash" if resolve_in_root(s.root, "/bin/bash") else "/bin/sh"  # test roots
-        argv = chroot_argv(s.root, [shell, "-e", f"{inside}/recipe.sh"], env, cwd=env["SRC_DIR"])
+        argv = chroot_argv(s.root, [shell, "-e", "-c", LAUNCH, f"{inside}/recipe.sh",
+                                    f"{inside}/harness.sh"], env, cwd=env["SRC_DIR"])
         return argv, {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     path = f"{s.root}/tools/bin:/usr/bin"
     if not Path("/bin").is_symlink():
@@ -352,7 +430,8 @@ def step_command(step: Step, workdir: Path, srcdir: Path | None, who: Identity,
            "TEST_DIR": str(workdir / "test-results"),
            "SRC_DIR": str(srcdir or workdir)}
     # Popen(env=env) hands over exactly this environment (the book's `env -i ...`)
-    argv = [*who.wrap(), "/bin/bash", "--noprofile", "--norc", "-e", str(workdir / "recipe.sh")]
+    argv = [*who.wrap(), "/bin/bash", "--noprofile", "--norc", "-e", "-c", LAUNCH,
+            str(workdir / "recipe.sh"), str(workdir / "harness.sh")]
     return argv, env
 
 

@@ -1,16 +1,19 @@
-"""Pass/fail counts from what a recipe copied into its TEST_DIR, whatever the suite printed.
+"""Pass/fail counts from a step's kept test directory, whatever the suite printed.
 
-Chapter 8's test suites speak a dozen dialects, and a failing suite never fails its step (the
-recipe ignores the exit status, as jhalfs does), so these counts are the only place a failure
-shows: in the step's state record, `invoke status` and the report. `summarize(dir)` reads, in
-order of trust:
+Chapter 8's test suites speak a dozen dialects, and a failing suite never fails its step
+(`lfs_tests`, the recipes' test harness, records the exit status instead, as jhalfs ignores
+it), so these counts are the only place a failure shows: in the step's state record,
+`invoke status` and the report. The directory holds what the runner kept (runner.collect_tests):
+the console output `lfs_tests` wrote, the structured result files of `RESULT_FILES` the runner
+collected from the build tree, and whatever a recipe wrote to $TEST_DIR itself.
+`summarize(dir)` reads, in order of trust:
 
 1. structured result files, which count every test exactly once:
    DejaGnu `*.sum` (binutils, gcc, libffi, findutils, procps: the `# of expected passes  N`
    block; without one, glibc's `tests.sum`: one `PASS: name` line per test), automake's
    `test-suite.log` (`# PASS:  N` header), Autotest's `testsuite.log` (bison, libtool, tar,
    autoconf, gdbm, kbd: its "N tests were run, M failed" message);
-2. only when none of those is there, the console output (`make check > console.log`), read
+2. only when none of those is there, the console output (`console.log`), read
    for the summaries suites print: automake's `# TOTAL`/`# PASS` banners, DejaGnu and
    Autotest summaries, glibc's "Summary of test results", TAP::Harness (perl, XML::Parser,
    OpenSSL: `Files=N, Tests=M` + the failure report), perl's older `Failed n/m test
@@ -25,9 +28,19 @@ output is information, not a build input.
 """
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+#: The structured result files by name (fnmatch pattern) and dialect. The one list of them: the
+#: runner collects exactly these from a step's build tree, summarize() trusts them first.
+RESULT_FILES: dict[str, str] = {"*.sum": "dejagnu", "test-suite.log": "automake",
+                                "testsuite.log": "autotest"}
+#: What `lfs_tests` writes into $TEST_DIR: the suites' console output (appended per call) and
+#: one line per call, "<exit status> <command>".
+CONSOLE_LOG = "console.log"
+EXIT_STATUS = "exit-status"
 
 COUNTERS = ("passed", "failed", "skipped", "xfail", "xpass", "errors", "unresolved")
 MAX_READ = 64 * 1024 * 1024  # gcc's .sum files reach tens of MB; anything bigger is not a summary
@@ -80,6 +93,22 @@ class TestSummary:
         return ", ".join(parts)
 
 
+def result_kind(name: str) -> str | None:
+    """The dialect of a structured result file named `name` (see RESULT_FILES), else None."""
+    return next((kind for pattern, kind in RESULT_FILES.items()
+                 if fnmatch.fnmatchcase(name, pattern)), None)
+
+
+def exit_statuses(directory: Path) -> list[int]:
+    """The exit status of every `lfs_tests` call, in order, from the directory's EXIT_STATUS."""
+    path = Path(directory) / EXIT_STATUS
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    return [int(w[0]) for w in (ln.split(None, 1) for ln in lines) if w and w[0].isdigit()]
+
+
 def summarize(directory: Path) -> TestSummary:
     """Summary of every result file under `directory` (see the module docstring for the order)."""
     directory = Path(directory)
@@ -90,9 +119,10 @@ def summarize(directory: Path) -> TestSummary:
         if part.found:
             total.add(_named(part, directory, path))
     for path in files:
-        if path.name == "test-suite.log":
+        kind = result_kind(path.name)
+        if kind == "automake":
             part = parse_automake_log(_read(path))
-        elif path.name == "testsuite.log":
+        elif kind == "autotest":
             part = parse_autotest(_read(path))
         else:
             continue
@@ -101,8 +131,8 @@ def summarize(directory: Path) -> TestSummary:
     if total.found:
         return total
     for path in files:
-        if path.suffix in (".sum",) or path.name in ("test-suite.log", "testsuite.log"):
-            continue  # read above and found empty
+        if result_kind(path.name) or path.name == EXIT_STATUS:
+            continue  # read above and found empty; or lfs_tests' record of exit statuses
         part = parse_console(_read(path))
         if part.found:
             total.add(_named(part, directory, path))
@@ -410,16 +440,23 @@ def _gawk(text: str) -> TestSummary:
 
 # ----------------------------------------------------------------------------- helpers
 
+#: glibc's per-directory result files and the file its top-level Makefile merges them into
+#: (`merge-test-results.sh -t`): build/math/subdir-tests.sum is part of build/tests.sum.
+GLIBC_PARTS = {"subdir-tests.sum": "tests.sum", "subdir-xtests.sum": "xtests.sum"}
+
+
 def _dejagnu_files(files: list[Path]) -> list[Path]:
-    """The .sum files, without the chunks of a parallel run that a merged file repeats.
+    """The .sum files, without the parts that a merged file repeats.
 
     libstdc++'s parallel check leaves normal1/libstdc++.sum, normal2/... beside the merged
-    libstdc++.sum it builds from them; counting both would double the suite.
+    libstdc++.sum it builds from them, and glibc a subdir-tests.sum in every directory beside
+    the merged tests.sum (GLIBC_PARTS); counting both would double the suite.
     """
-    sums = [p for p in files if p.suffix == ".sum"]
+    sums = [p for p in files if result_kind(p.name) == "dejagnu"]
     keep = []
     for p in sums:
-        merged = any(q.name == p.name and q != p and q.parent in p.parents for q in sums)
+        merged = any(q != p and q.parent in p.parents
+                     and q.name in (p.name, GLIBC_PARTS.get(p.name)) for q in sums)
         if not merged:
             keep.append(p)
     return keep
