@@ -14,7 +14,7 @@ from httpserver import FileServer
 
 from lfsbuild.sources import bookupdate as bu
 from lfsbuild.sources import release_lists as rl
-from lfsbuild.build.book import load_book, recipes_using
+from lfsbuild.build.book import recipes_using
 from lfsbuild.errors import ConfigError, DataFileError, FetchError
 from lfsbuild.sources.packages import load_packages
 

@@ -5,7 +5,6 @@ matrix), UEFI/iPXE/HTTP; plus one deliberately broken tree that fails within sec
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
