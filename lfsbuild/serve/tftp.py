@@ -9,9 +9,10 @@ lost on the way is resent without reading it again.
 
 Hostile or broken clients are bounded: a client silent for `max_silence` seconds is
 dropped whatever timeout it asked for, one address holds at most `max_per_client` of the
-`max_transfers` slots, a transfer's buffers are pages of an anonymous mapping that are
-only touched when a block is read into them and are given back while a client is silent,
-and everything a client sends that reaches the log is quoted (`quote`).
+`max_transfers` slots, a transfer's buffers are pages of an anonymous mapping that cost
+memory only once a block is read into them and are given back once sent to a client that
+has not taken a block yet or went silent, and everything a client sends that reaches the
+log is quoted (`quote`).
 """
 from __future__ import annotations
 
@@ -559,7 +560,7 @@ class _Transfer:
         # two windows of slots: the next window is read while the client handles this one,
         # so after an ACK only `send` calls stand between the client and its next data.
         # They live in an anonymous mapping: a page costs memory only once a block is read
-        # into it, and is given back (MADV_DONTNEED) while the client is silent.
+        # into it, and is given back (MADV_DONTNEED) when nobody may be listening.
         nslots = min(2 * window, total)
         stride = 4 + blksize
         pool = mmap.mmap(-1, nslots * stride)
@@ -608,10 +609,12 @@ class _Transfer:
                     if not full_wait:
                         self._set_timeout(interval)
                         full_wait = True
-                    if tries:       # resent to a silent client: hold no pages until it answers
+                    if tries or not acked:
+                        # a sent window is needed again only if it is lost: a client that
+                        # has taken no block yet, or went silent, holds none of its pages
                         pool.madvise(mmap.MADV_DONTNEED)
                         held = [-1] * nslots
-                    elif acked:     # read ahead only for a client that is taking blocks
+                    else:           # read ahead only for a client that is taking blocks
                         ahead = end + window
                         if ahead > total:
                             ahead = total
