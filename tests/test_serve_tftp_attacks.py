@@ -273,13 +273,18 @@ def test_client_strings_are_quoted_in_the_log(server, caplog):
             s.sendto(rrq("big"), ("127.0.0.1", server.tftp_port))
             _, tid = recv_from(s, 3)
             s.sendto(b"\0\5\0\0bye\nforged line\x1b[31m\0", tid)
-        wait_until(lambda: sum("tftp 127.0.0.1" in r.getMessage() for r in caplog.records) >= 2,
+            for packet in (rrq("big", b"mail\n\x1b[0m"), rrq("big", blksize="1\n\x1b[0m")):
+                s.sendto(packet, ("127.0.0.1", server.tftp_port))
+                assert recv_from(s, 3)[0][:2] == b"\0\5"
+        wait_until(lambda: sum("tftp 127.0.0.1" in r.getMessage() for r in caplog.records) >= 4,
                    3, "no log lines")
     lines = [r.getMessage() for r in caplog.records]
     for line in lines:
         assert not any(ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in line), repr(line)
     assert any(quote(FORGED) in line for line in lines), lines
     assert any('"bye\\nforged line\\x1b[31m"' in line for line in lines), lines
+    assert any('mode "mail\\n\\x1b[0m"' in line for line in lines), lines
+    assert any('blksize="1\\n\\x1b[0m"' in line for line in lines), lines
 
 
 def test_quote():

@@ -126,7 +126,7 @@ def parse_request(packet: bytes) -> Request:
     name, mode_raw, *opts = fields
     mode = mode_raw.decode("ascii", "replace").lower()
     if mode not in ("octet", "netascii"):
-        raise ProtocolError(E_ILLEGAL, f"transfer mode {mode!r} is not supported; use octet")
+        raise ProtocolError(E_ILLEGAL, f"transfer mode {quote(mode)} is not supported; use octet")
     if len(opts) % 2:
         raise ProtocolError(E_OPTION, "an option has no value")
     try:
@@ -142,7 +142,7 @@ def _int_option(options: dict[str, str], name: str, low: int, high: int | None) 
     if value is None:
         return None
     if not value.isdigit() or len(value) > 9:
-        raise ProtocolError(E_OPTION, f"option {name}={value!r} is not a number")
+        raise ProtocolError(E_OPTION, f"option {name}={quote(value)} is not a number")
     number = int(value)
     if number < low or (high is not None and number > high):
         top = "" if high is None else f"..{high}"
