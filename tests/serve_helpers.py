@@ -63,11 +63,13 @@ def no_reply(port: int, packet: bytes, wait: float = 0.5) -> bool:
 def lossy_fetch(port: int, name: str, blksize: int = 512, windowsize: int = 1,
                 drop_data: Callable[[int], bool] = lambda i: False,
                 drop_ack: Callable[[int], bool] = lambda i: False,
-                timeout: float = 0.3, max_idle: int = 30) -> bytes:
+                timeout: float = 0.3, max_idle: int = 30, source: str | None = None,
+                mode: bytes = b"octet") -> bytes:
     """Fetch like an RFC 7440 client, but lose the DATA/ACK packets the predicates pick.
 
     `drop_data(i)` sees the count of DATA datagrams received so far, `drop_ack(i)` the
-    count of ACKs about to be sent; the final ACK is never dropped.
+    count of ACKs about to be sent; the final ACK is never dropped. `source` is the local
+    address to send from (another 127.x address is another client host on loopback).
     """
     opts = {}
     if blksize != 512:
@@ -76,8 +78,10 @@ def lossy_fetch(port: int, name: str, blksize: int = 512, windowsize: int = 1,
         opts["windowsize"] = windowsize
     out = bytearray()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        if source:
+            s.bind((source, 0))
         s.settimeout(timeout)
-        s.sendto(rrq(name, **opts), ("127.0.0.1", port))
+        s.sendto(rrq(name, mode, **opts), ("127.0.0.1", port))
         server = None
         expected, in_window, received, acks, idle = 1, 0, 0, 0, 0
 
@@ -95,7 +99,7 @@ def lossy_fetch(port: int, name: str, blksize: int = 512, windowsize: int = 1,
                 if idle > max_idle:
                     raise AssertionError("server stopped sending") from None
                 if server is None:
-                    s.sendto(rrq(name, **opts), ("127.0.0.1", port))
+                    s.sendto(rrq(name, mode, **opts), ("127.0.0.1", port))
                 else:
                     ack(expected - 1)
                     in_window = 0
@@ -128,3 +132,21 @@ def lossy_fetch(port: int, name: str, blksize: int = 512, windowsize: int = 1,
             else:                        # gap or duplicate: tell where we are
                 ack(expected - 1)
                 in_window = 0
+
+
+def recv_from(sock: socket.socket, timeout: float) -> tuple[bytes, tuple] | None:
+    """The next datagram on `sock` within `timeout` seconds, or None."""
+    sock.settimeout(timeout)
+    try:
+        return sock.recvfrom(65536)
+    except TimeoutError:
+        return None
+
+
+def rss_kib() -> int:
+    """This process's resident memory (the servers in these tests run in it)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/self/status")

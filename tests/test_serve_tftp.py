@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,8 +24,10 @@ from lfsbuild.netboot.serve.tftp import (
     E_NOT_FOUND,
     E_OPTION,
     E_TID,
+    NetasciiReader,
     ProtocolError,
     negotiate,
+    netascii_size,
     parse_request,
 )
 
@@ -48,6 +51,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (root / f"f{size}").write_bytes(_content(size, size))
     (root / "sub").mkdir()
     (root / "sub" / "inner.txt").write_bytes(b"line one\nline two\r\nbare cr\r end\n")
+    (root / "sub" / "long.txt").write_bytes(_text_with_pairs_everywhere(50_000))
     (root / "inside-link").symlink_to("f512")
     (root / "escape-link").symlink_to("/etc/passwd")
     (root / "dir-link").symlink_to("/etc")
@@ -126,6 +130,77 @@ def test_netascii_on_the_wire(server):
         data, addr = s.recvfrom(600)
         s.sendto(b"\0\4\0\1", addr)
     assert data[4:] == b"line one\r\nline two\r\0\r\nbare cr\r\0 end\r\n"
+
+
+def _text_with_pairs_everywhere(size: int) -> bytes:
+    """Text whose CR, LF and CR LF fall on every offset modulo small block sizes."""
+    pieces = [b"x" * (i % 23) + (b"\r\n", b"\n", b"\r", b"\n\r", b"\r\r\n\n")[i % 5]
+              for i in range(997)]
+    unit = b"".join(pieces)
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def _read_all(reader: NetasciiReader, blksize: int, blocks: int) -> bytes:
+    out, buf = bytearray(), bytearray(blksize)
+    for block in range(1, blocks + 1):
+        n = reader.readinto(block, memoryview(buf))
+        out += buf[:n]
+    return bytes(out)
+
+
+@pytest.mark.parametrize("blksize", [8, 9, 512, 1468])
+def test_netascii_streaming_matches_whole_file_conversion(tmp_path, blksize):
+    """Block by block, pairs split across blocks included, equals the old whole-file copy."""
+    data = _text_with_pairs_everywhere(300_000)
+    whole = data.replace(b"\r", b"\r\0").replace(b"\n", b"\r\n")     # the old conversion
+    (tmp_path / "t").write_bytes(data)
+    fd = os.open(tmp_path / "t", os.O_RDONLY)
+    try:
+        assert netascii_size(fd) == len(whole)
+        blocks = len(whole) // blksize + 1
+        assert _read_all(NetasciiReader(fd, 2), blksize, blocks) == whole
+        # a window read again (its buffers were given back) reads the same
+        reader, buf = NetasciiReader(fd, 8), bytearray(blksize)
+        for block in range(1, 60):
+            reader.readinto(block, memoryview(buf))
+        for block in range(52, 60):
+            n = reader.readinto(block, memoryview(buf))
+            assert bytes(buf[:n]) == whole[(block - 1) * blksize:block * blksize]
+    finally:
+        os.close(fd)
+
+
+def test_netascii_streams_in_bounded_memory(tmp_path):
+    """Before: a converted copy of the whole file per transfer (about 2x its size)."""
+    (tmp_path / "root").mkdir()
+    data = _text_with_pairs_everywhere(6 << 20)
+    (tmp_path / "root" / "text").write_bytes(data)
+    out = tmp_path / "out"
+    with BootServer(tmp_path / "root", "127.0.0.1", 0, None) as srv:
+        tracemalloc.start()
+        try:
+            r = fetch("tftp", srv.tftp_port, "text", out, mode="netascii")
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes() == data            # tftp-hpa converts back
+    assert peak < 2 << 20, f"peak {peak / 2**20:.1f} MiB for a 6 MiB netascii transfer"
+
+
+@pytest.mark.parametrize("name", ["sub/inner.txt", "sub/long.txt"])
+def test_netascii_with_atftp_and_tsize(server, root, tmp_path, name):
+    """atftp's netascii (interactive only), pairs split across blocks in long.txt."""
+    out = tmp_path / "out"
+    r = subprocess.run(["atftp", "127.0.0.1", str(server.tftp_port)], text=True,
+                       capture_output=True, timeout=60,
+                       input=f"mode netascii\noption tsize\nget {name} {out}\n")
+    assert out.read_bytes() == (root / name).read_bytes(), r.stdout + r.stderr
+
+
+def test_netascii_tsize_is_the_converted_size(server):
+    got = oack(server.tftp_port, rrq("sub/inner.txt", b"netascii", tsize=0))
+    assert got == {"tsize": str(len(b"line one\r\nline two\r\0\r\nbare cr\r\0 end\r\n"))}
 
 
 def test_symlink_inside_root_is_served(server, root, tmp_path):

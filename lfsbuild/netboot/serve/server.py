@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lfsbuild.errors import ServeError
 from .http import HttpServer
-from .tftp import TftpServer
+from .tftp import MAX_SILENCE, TftpServer
 
 _LOG = logging.getLogger("lfsbuild.netboot.serve")
 
@@ -19,24 +19,32 @@ class BootServer:
 
     Port 0 picks a free port; the real ones are `tftp_port`/`http_port` once started.
     `timeout`/`retries` are the TFTP retransmit settings: a client silent for
-    timeout * (retries + 1) seconds is dropped.
+    timeout * (retries + 1) seconds is dropped, and whatever timeout a client negotiates,
+    one silent for `max_silence` seconds is. One client address runs at most
+    `max_per_client` of the `max_transfers` transfers (default: a quarter of them).
     """
 
     def __init__(self, root: Path | str, bind: str = "0.0.0.0", tftp_port: int = 69,
                  http_port: int | None = 8069, log: logging.Logger | None = None, *,
-                 timeout: float = 1.0, retries: int = 5, max_transfers: int = 256) -> None:
+                 timeout: float = 1.0, retries: int = 5, max_transfers: int = 256,
+                 max_per_client: int | None = None, max_silence: float = MAX_SILENCE) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise ServeError(f"cannot serve {self.root}: not a directory",
                              "run `invoke pxe` first, or pass the artifacts directory")
-        if timeout <= 0 or retries < 0 or max_transfers < 1:
+        per_client = max_per_client if max_per_client is not None else max(1, max_transfers // 4)
+        if not (timeout > 0 and retries >= 0 and max_transfers >= 1 and per_client >= 1
+                and timeout * (retries + 1) <= max_silence):
             raise ServeError(f"bad TFTP settings: timeout={timeout} retries={retries} "
-                             f"max_transfers={max_transfers}",
-                             "use timeout > 0, retries >= 0 and max_transfers >= 1")
+                             f"max_transfers={max_transfers} max_per_client={per_client} "
+                             f"max_silence={max_silence}",
+                             "use timeout > 0, retries >= 0, max_transfers >= 1, "
+                             "max_per_client >= 1 and timeout * (retries + 1) <= max_silence")
         self.log = log or _LOG
         root_real = os.path.realpath(self.root)
         self.tftp = TftpServer(root_real, bind, tftp_port, timeout=timeout, retries=retries,
-                               max_transfers=max_transfers, logger=self.log)
+                               max_transfers=max_transfers, max_per_client=per_client,
+                               max_silence=max_silence, logger=self.log)
         self.http = HttpServer(root_real, bind, http_port, logger=self.log) \
             if http_port is not None else None
         self._started = 0.0
