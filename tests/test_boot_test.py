@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from conftest import run_invoke
 from conftest_pxe import MARKER, make_busybox_root, require_kernel
 from lfsbuild.netboot.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
-                                bootfile, builtin_servers, results_table, guest_memory_mb,
+                                bootfile, bootserver, results_table, guest_memory_mb,
                                 qemu_argv, resolve_accel, validate)
 from lfsbuild.netboot.pxe.manifest import Artifact, Manifest
 from lfsbuild.errors import BootTestError
@@ -160,13 +161,17 @@ def test_table_has_one_row_per_result(tmp_path: Path) -> None:
     assert "10.0 MB/s" in table[1] and "FAIL (loader)" in table[2]
 
 
-def test_builtin_server_counts_http_bytes(tmp_path: Path) -> None:
+def test_bootserver_reports_every_transfer(tmp_path: Path) -> None:
+    """boot-test counts what the server reports through `on_transfer`, over both protocols."""
     import urllib.request
 
     (tmp_path / "f").write_bytes(b"x" * 1000)
-    with builtin_servers(tmp_path) as ep:
+    with bootserver(tmp_path) as ep:
         data = urllib.request.urlopen(f"http://127.0.0.1:{ep.http_port}/f").read()
-    assert len(data) == 1000 and ep.transfers.bytes == 1000
+        subprocess.run(["curl", "-sf", "-o", str(tmp_path / "got"),
+                        f"tftp://127.0.0.1:{ep.tftp_port}/f"], check=True, timeout=30)
+    assert len(data) == 1000 and (tmp_path / "got").read_bytes() == b"x" * 1000
+    assert ep.transfers.count == 2 and ep.transfers.bytes == 2000
 
 
 def test_loader_errors_only_stop_the_watch_before_the_kernel() -> None:

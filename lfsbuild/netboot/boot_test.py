@@ -2,8 +2,8 @@
 
 The VM uses QEMU user-mode networking (no root, no bridge): the guest sees the host's
 127.0.0.1 as 10.0.2.2, so a server on the loopback serves the tree. The server is a
-pluggable `ServerFactory`; the default is lfsbuild's own BootServer when importable, else
-QEMU's built-in TFTP plus a small `http.server` thread.
+pluggable `ServerFactory`; the default is lfsbuild's own BootServer, which reports every
+transfer (bytes, time, retransmissions) to the boot's `TransferLog`.
 
 The console watcher records how far the boot got (firmware, loader, kernel, init) so a
 failure can be blamed on the right thing: a VM that dies before the firmware loads the
@@ -12,7 +12,7 @@ kernel is an emulator problem, a kernel that panics is an artifact problem.
 from __future__ import annotations
 
 import contextlib
-import http.server
+import functools
 import logging
 import os
 import re
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
 from lfsbuild.errors import BootTestError
+from lfsbuild.netboot.serve import BootServer, Transfer
 from lfsbuild.netboot.pxe.manifest import Manifest
 from lfsbuild.tables import format_table
 
@@ -73,20 +74,24 @@ class Endpoints:
 
 @dataclass
 class TransferLog:
-    """Bytes sent and the wall-clock window they were sent in, filled by the server."""
+    """Bytes sent, data blocks resent and the wall-clock window of the transfers, as the
+    server reports them (`BootServer(on_transfer=...)`)."""
 
     bytes: int = 0
+    retransmits: int = 0
+    count: int = 0
     first: float | None = None
     last: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def add(self, nbytes: int, seconds: float, end: float | None = None) -> None:
-        end = time.time() if end is None else end
+    def record(self, t: Transfer) -> None:
         with self.lock:
-            self.bytes += nbytes
-            start = end - seconds
+            self.count += 1
+            self.bytes += t.bytes
+            self.retransmits += t.retransmits
+            start = t.ended - t.seconds
             self.first = start if self.first is None else min(self.first, start)
-            self.last = end if self.last is None else max(self.last, end)
+            self.last = t.ended if self.last is None else max(self.last, t.ended)
 
     @property
     def seconds(self) -> float | None:
@@ -97,72 +102,17 @@ ServerFactory = Callable[[Path], ContextManager[Endpoints]]
 
 
 @contextlib.contextmanager
-def builtin_servers(root: Path) -> Iterator[Endpoints]:
-    """QEMU's built-in TFTP (tftp=root) plus a counting `http.server` thread on 127.0.0.1."""
+def bootserver(root: Path, qemu_tftp: bool = False) -> Iterator[Endpoints]:
+    """lfsbuild's own BootServer on 127.0.0.1, free ports, every transfer counted.
+
+    `qemu_tftp`: QEMU's built-in TFTP serves the files instead (GRUB's TFTP client always
+    asks port 69 of the next-server, which only QEMU's answers without root); HTTP stays ours.
+    """
     transfers = TransferLog()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a: object, **kw: object) -> None:
-            super().__init__(*a, directory=str(root), **kw)  # type: ignore[arg-type]
-
-        def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
-            start = time.monotonic()
-            n = 0
-            while chunk := source.read(1 << 20):
-                outputfile.write(chunk)
-                n += len(chunk)
-            transfers.add(n, time.monotonic() - start)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Endpoints(root=root, tftp_port=None, http_port=srv.server_address[1], transfers=transfers)
-    finally:
-        srv.shutdown()
-        srv.server_close()
-
-
-class _TransferHandler(logging.Handler):
-    """Reads BootServer's per-transfer log records ('..., %d bytes in %.3f s (%.1f MB/s)')."""
-
-    def __init__(self, transfers: TransferLog) -> None:
-        super().__init__(logging.INFO)
-        self.transfers = transfers
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args if isinstance(record.args, tuple) else ()
-        if "bytes in" in str(record.msg) and len(args) >= 3 and isinstance(args[-3], int):
-            self.transfers.add(int(args[-3]), float(args[-2]), record.created)
-
-
-@contextlib.contextmanager
-def bootserver(root: Path) -> Iterator[Endpoints]:
-    """lfsbuild's own BootServer on 127.0.0.1, free ports, transfers counted from its log."""
-    from lfsbuild.netboot.serve import BootServer
-
-    transfers = TransferLog()
-    logger = logging.getLogger(f"lfsbuild.netboot.boot_test.server.{id(transfers)}")
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    handler = _TransferHandler(transfers)
-    logger.addHandler(handler)
-    try:
-        with BootServer(root, "127.0.0.1", 0, 0, log=logger) as srv:
-            yield Endpoints(root=root, tftp_port=srv.tftp_port, http_port=int(srv.http_port or 0),
-                            transfers=transfers)
-    finally:
-        logger.removeHandler(handler)
-
-
-def default_server() -> ServerFactory:
-    """BootServer when lfsbuild.netboot.serve is there, else the QEMU built-in + http.server pair."""
-    import importlib.util
-
-    return bootserver if importlib.util.find_spec("lfsbuild.netboot.serve") else builtin_servers
+    with BootServer(root, "127.0.0.1", 0, 0, on_transfer=transfers.record,
+                    log=logging.getLogger("lfsbuild.netboot.boot_test.server")) as srv:
+        yield Endpoints(root=root, tftp_port=None if qemu_tftp else srv.tftp_port,
+                        http_port=int(srv.http_port or 0), transfers=transfers)
 
 
 @dataclass(frozen=True)
@@ -195,6 +145,7 @@ class BootResult:
     console_log: Path
     bytes_transferred: int | None = None
     transfer_seconds: float | None = None
+    retransmits: int | None = None    # TFTP data blocks the server had to send again
     tail: list[str] = field(default_factory=list)
     problem: str = ""
 
@@ -419,11 +370,9 @@ def run_boot(opts: BootOptions) -> BootResult:
     if opts.firmware == "uefi":
         vars_copy = log_dir / f"OVMF_VARS-{tag}.fd"
         shutil.copyfile(ovmf_files()[1], vars_copy)
-    factory = opts.server or default_server()
+    factory = opts.server or bootserver
     if opts.server is None and opts.firmware == "uefi" and opts.transport == "tftp":
-        # GRUB's own TFTP client always asks next-server port 69; only QEMU's built-in
-        # TFTP answers there without root, so that path uses it.
-        factory = builtin_servers
+        factory = functools.partial(bootserver, qemu_tftp=True)
     with factory(opts.pxe_dir) as ep:
         argv = qemu_argv(opts, ep, accel, vars_copy)
         start = time.monotonic()
@@ -443,7 +392,9 @@ def run_boot(opts: BootOptions) -> BootResult:
     return BootResult(nic=opts.nic, firmware=opts.firmware, transport=opts.transport, accel=accel,
                       ok=ok, stage=stage, seconds=seconds, console_log=log,
                       bytes_transferred=transfers.bytes if measured else None,
-                      transfer_seconds=transfers.seconds, tail=lines[-20:], problem=problem)
+                      transfer_seconds=transfers.seconds,
+                      retransmits=transfers.retransmits if measured else None,
+                      tail=lines[-20:], problem=problem)
 
 
 def boot(opts: BootOptions) -> BootResult:
@@ -475,12 +426,18 @@ def nics_for(value: str) -> list[str]:
 
 
 def results_table(results: list[BootResult]) -> str:
-    """NIC, firmware, transport, time to marker, bytes transferred, throughput: one row each."""
-    head = ("NIC", "firmware", "transport", "accel", "result", "to marker", "transferred", "throughput")
+    """NIC, firmware, transport, time to marker, bytes, throughput, resent blocks: a row each.
+
+    The server's figures: a slow TFTP boot with many resent blocks points at the NIC model
+    (or the network), one without any at the client's lock-step protocol.
+    """
+    head = ("NIC", "firmware", "transport", "accel", "result", "to marker", "transferred",
+            "throughput", "resent")
     rows = []
     for r in results:
         rows.append((r.nic, r.firmware, r.transport, r.accel, "ok" if r.ok else f"FAIL ({r.stage})",
                      f"{r.seconds:.1f} s",
                      "-" if r.bytes_transferred is None else f"{r.bytes_transferred / 1e6:.1f} MB",
-                     "-" if r.throughput is None else f"{r.throughput:.1f} MB/s"))
+                     "-" if r.throughput is None else f"{r.throughput:.1f} MB/s",
+                     "-" if r.retransmits is None else str(r.retransmits)))
     return format_table(head, rows)

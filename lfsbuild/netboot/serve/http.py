@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
 from .paths import OpenFile, Refused, open_inside
+from .transfers import LOG_TEXT_MAX, Transfer, TransferSink, escape, quote, wire_text
 
 log = logging.getLogger("lfsbuild.netboot.serve")
 
@@ -76,55 +77,34 @@ RETRY_AFTER = 5
 connection ahead of it to finish, short enough that a booting machine does not time out."""
 
 SERVER_NAME = "lfsbuild"
-_LOG_TEXT_MAX = 200     # a client's path/method beyond this is cut in the log line
 _POSITION_MAX = 1 << 63  # any larger byte position is "past the end" of every file
 _RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)", re.ASCII)
 _OWS = " \t"
 _RANGE_NOT_SATISFIABLE = HTTPStatus(416)   # its name differs between Python versions
 
 
-def _escape(text: str) -> str:
-    """Printable ASCII: control characters (newline, ESC, C1 codes such as CSI 0x9b),
-    quotes, backslashes and anything outside ASCII become escapes."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif 0x20 <= code < 0x7F:
-            out.append(ch)
-        elif code < 0x100:
-            out.append(f"\\x{code:02x}")
-        else:
-            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
-
-
-def quote_for_log(text: str, limit: int = _LOG_TEXT_MAX) -> str:
-    """`text` (client-supplied) as one double-quoted token for a log line: it cannot forge
-    lines or send escape sequences to the terminal reading the log; a long one is cut."""
-    cut = len(text) - limit
-    return '"' + _escape(text[:limit]) + '"' + (f"...(+{cut} chars)" if cut > 0 else "")
-
-
 def _printable(text: str) -> str:
     """Server-made text that may embed client strings (the base class's reasons), escaped."""
-    cut = len(text) - 2 * _LOG_TEXT_MAX
-    return _escape(text[:2 * _LOG_TEXT_MAX]) + (f"...(+{cut} chars)" if cut > 0 else "")
+    cut = len(text) - 2 * LOG_TEXT_MAX
+    return escape(text[:2 * LOG_TEXT_MAX]) + (f"...(+{cut} chars)" if cut > 0 else "")
 
 
 def _log_answer(logger: logging.Logger, client: tuple, command: str, target: str, status: int,
-                what: str, sent: int, elapsed: float) -> None:
-    """The one line per answer, for files, errors and refused connections alike.
+                what: str, sent: int, elapsed: float, sink: TransferSink | None = None) -> None:
+    """The one line per answer, for files, errors and refused connections alike, and the
+    same facts as a `Transfer` for the server's `on_transfer` callback.
 
     `command` and `target` come from the client and are quoted unless the method is a plain
-    upper-case word; boot_test reads the last three arguments (bytes, seconds, rate).
+    upper-case word.
     """
     rate = sent / elapsed / 1e6 if elapsed > 0 else 0.0
     if not re.fullmatch(r"[A-Z]{1,20}|-", command):
-        command = quote_for_log(command)
+        command = quote(wire_text(command))
     logger.info("http %s:%d %s %s: %d %s, %d bytes in %.3f s (%.1f MB/s)", client[0], client[1],
-                command, quote_for_log(target), status, _printable(what), sent, elapsed, rate)
+                command, quote(wire_text(target)), status, _printable(what), sent, elapsed, rate)
+    if sink is not None:
+        outcome = "ok" if status < 400 and what == "ok" else f"{status} {what}"
+        sink(Transfer("http", tuple(client[:2]), target, outcome, sent, elapsed))
 
 
 def _position(digits: str) -> int:
@@ -263,6 +243,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
     root_real: str
     logger: logging.Logger
+    on_transfer: TransferSink | None = None
 
     def __init__(self, addr: tuple, family: int, *, head_timeout: float,
                  idle_timeout: float, max_connections: int, max_per_address: int) -> None:
@@ -333,7 +314,8 @@ class _Server(ThreadingHTTPServer):
             pass
         finally:
             request.close()
-        _log_answer(self.logger, client_address, "-", "", 503, f"refused, {why}", 0, 0.0)
+        _log_answer(self.logger, client_address, "-", "", 503, f"refused, {why}", 0, 0.0,
+                    self.on_transfer)
 
     def handle_error(self, request: object, client_address: tuple) -> None:
         """One log line instead of socketserver's traceback on stderr (e.g. a client hung up)."""
@@ -476,7 +458,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _log(self, status: HTTPStatus, what: str, sent: int, elapsed: float) -> None:
         _log_answer(self.server.logger, self.client_address, self.command or "-",
-                    self.path or self.requestline, status.value, what, sent, elapsed)
+                    self.path or self.requestline, status.value, what, sent, elapsed,
+                    self.server.on_transfer)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """`_log` writes the line for every answer; the base class's would be a second one."""
@@ -504,9 +487,11 @@ class HttpServer:
     def __init__(self, root_real: str, bind: str = "0.0.0.0", port: int = 8069, *,
                  logger: logging.Logger | None = None, head_timeout: float = HEAD_TIMEOUT,
                  idle_timeout: float = IDLE_TIMEOUT, max_connections: int = MAX_CONNECTIONS,
-                 max_per_address: int = MAX_PER_ADDRESS) -> None:
+                 max_per_address: int = MAX_PER_ADDRESS,
+                 on_transfer: TransferSink | None = None) -> None:
         self.root_real, self.bind, self.port = root_real, bind, port
         self.logger = logger or log
+        self.on_transfer = on_transfer
         self.limits = {"head_timeout": head_timeout, "idle_timeout": idle_timeout,
                        "max_connections": max_connections, "max_per_address": max_per_address}
         self._server: _Server | None = None
@@ -521,6 +506,7 @@ class HttpServer:
         self._server = _Server((self.bind, self.port), family, **self.limits)
         self._server.root_real = self.root_real
         self._server.logger = self.logger
+        self._server.on_transfer = self.on_transfer
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.2},

@@ -10,6 +10,7 @@ from pathlib import Path
 from lfsbuild.errors import ServeError
 from .http import HttpServer
 from .tftp import MAX_SILENCE, TftpServer
+from .transfers import TransferSink
 
 _LOG = logging.getLogger("lfsbuild.netboot.serve")
 
@@ -22,12 +23,14 @@ class BootServer:
     timeout * (retries + 1) seconds is dropped, and whatever timeout a client negotiates,
     one silent for `max_silence` seconds is. One client address runs at most
     `max_per_client` of the `max_transfers` transfers (default: a quarter of them).
+    `on_transfer` is called with a `Transfer` record after each transfer of either server.
     """
 
     def __init__(self, root: Path | str, bind: str = "0.0.0.0", tftp_port: int = 69,
                  http_port: int | None = 8069, log: logging.Logger | None = None, *,
                  timeout: float = 1.0, retries: int = 5, max_transfers: int = 256,
-                 max_per_client: int | None = None, max_silence: float = MAX_SILENCE) -> None:
+                 max_per_client: int | None = None, max_silence: float = MAX_SILENCE,
+                 on_transfer: TransferSink | None = None) -> None:
         self.root = Path(root)
         if not self.root.is_dir():
             raise ServeError(f"cannot serve {self.root}: not a directory",
@@ -44,8 +47,10 @@ class BootServer:
         root_real = os.path.realpath(self.root)
         self.tftp = TftpServer(root_real, bind, tftp_port, timeout=timeout, retries=retries,
                                max_transfers=max_transfers, max_per_client=per_client,
-                               max_silence=max_silence, logger=self.log)
-        self.http = HttpServer(root_real, bind, http_port, logger=self.log) \
+                               max_silence=max_silence, logger=self.log,
+                               on_transfer=on_transfer)
+        self.http = HttpServer(root_real, bind, http_port, logger=self.log,
+                               on_transfer=on_transfer) \
             if http_port is not None else None
         self._started = 0.0
 

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 
 from .paths import OpenFile, Refused, open_inside
+from .transfers import Transfer, TransferSink, quote
 
 OP_RRQ, OP_WRQ, OP_DATA, OP_ACK, OP_ERROR, OP_OACK = 1, 2, 3, 4, 5, 6
 E_UNDEF, E_NOT_FOUND, E_ACCESS, E_FULL, E_ILLEGAL, E_TID, E_EXISTS, E_USER, E_OPTION = range(9)
@@ -74,33 +75,6 @@ class Negotiated:
     windowsize: int = 1
     timeout: float = 1.0
     oack: dict[str, str] = field(default_factory=dict)
-
-
-_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord('"'): '\\"',
-            ord("\\"): "\\\\"}
-
-
-def quote(text: str) -> str:
-    """`text` from a client as one double-quoted line of printable ASCII, for the log.
-
-    A file name or an ERROR message is the client's to choose: unquoted, a newline in it
-    forges log lines and an escape sequence reaches the terminal of whoever reads the log.
-    Everything outside printable ASCII becomes a backslash escape (bytes of a UTF-8 or
-    undecodable name as \\xNN), so the quoted form is unambiguous.
-    """
-    try:
-        raw = text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        raw = text.encode("utf-8", "backslashreplace")
-    parts = []
-    for b in raw:
-        if b in _ESCAPES:
-            parts.append(_ESCAPES[b])
-        elif 0x20 <= b < 0x7F:
-            parts.append(chr(b))
-        else:
-            parts.append(f"\\x{b:02x}")
-    return '"' + "".join(parts) + '"'
 
 
 def error_packet(code: int, message: str) -> bytes:
@@ -170,7 +144,8 @@ def negotiate(options: dict[str, str], size: int, default_timeout: float,
         else:
             timeout = None
     if "tsize" in options:
-        _int_option(options, "tsize", 0, None)
+        # in a read request the client's value means nothing (RFC 2349 says 0); atftp sends
+        # the word of its `--option "tsize enable"`, and tftpd-hpa answers it: so do we
         if size:    # curl 7.88 aborts on "tsize 0" (with tftpd-hpa too); RFC 2347 lets us omit it
             oack["tsize"] = str(size)
     windowsize = _int_option(options, "windowsize", 1, 65535)
@@ -272,8 +247,10 @@ class TftpServer:
     def __init__(self, root_real: str, bind: str = "0.0.0.0", port: int = 69, *,
                  timeout: float = 1.0, retries: int = 5, max_transfers: int = 256,
                  max_per_client: int | None = None, max_silence: float = MAX_SILENCE,
-                 logger: logging.Logger | None = None) -> None:
+                 logger: logging.Logger | None = None,
+                 on_transfer: TransferSink | None = None) -> None:
         self.root_real = root_real
+        self.on_transfer = on_transfer
         self.bind, self.requested_port = bind, port
         self.timeout, self.retries, self.max_transfers = timeout, retries, max_transfers
         self.max_per_client = max_per_client or max(1, max_transfers // 4)
@@ -422,6 +399,7 @@ class _Transfer:
         self._aborted = False
         self.heard = False      # the client answered us: it is past sending its request
         self.sent = 0
+        self.resent = 0         # data blocks sent again: lost, or not acknowledged in time
 
     def is_retransmission(self, packet: bytes) -> bool:
         """Is `packet`, from this transfer's client address and port, the same request sent
@@ -491,9 +469,13 @@ class _Transfer:
             elapsed = time.monotonic() - start
             opt_text = " ".join(f"{k}={v}" for k, v in opts.oack.items()) or "no options"
             rate = self.sent / elapsed / 1e6 if elapsed > 0 else 0.0
-            srv.log.info("tftp %s:%d %s %s %s: %s, %d bytes in %.3f s (%.1f MB/s)",
+            srv.log.info("tftp %s:%d %s %s %s: %s, %d bytes in %.3f s (%.1f MB/s)%s",
                          self.addr[0], self.addr[1], quote(req.filename), req.mode, opt_text,
-                         outcome, self.sent, elapsed, rate)
+                         outcome, self.sent, elapsed, rate,
+                         f", {self.resent} blocks resent" if self.resent else "")
+            if srv.on_transfer is not None:
+                srv.on_transfer(Transfer("tftp", self.addr[:2], req.filename, outcome,
+                                         self.sent, elapsed, self.resent))
 
     def _send_quietly(self, packet: bytes) -> None:
         try:
@@ -573,7 +555,7 @@ class _Transfer:
         sock, preadv, pack_into = self.sock, os.preadv, struct.pack_into
         send, recv_into, monotonic = sock.send, sock.recv_into, time.monotonic
         retries = self.server.retries
-        acked, nxt, tries = 0, 1, 0
+        acked, nxt, tries, top = 0, 1, 0, 0     # top: the highest block sent so far
         sent_at, full_wait = 0.0, True          # full_wait: SO_RCVTIMEO is `interval`
 
         if netascii:
@@ -594,61 +576,75 @@ class _Transfer:
                 held[i] = block
 
         try:
-            while acked < total:
-                end = acked + window
-                if end > total:
-                    end = total
-                if nxt <= end:
-                    while nxt <= end:
-                        i = nxt % nslots
-                        if held[i] != nxt:
-                            load(nxt)
-                        send(ready[i])
-                        nxt += 1
-                    sent_at = monotonic()
-                    if not full_wait:
-                        self._set_timeout(interval)
-                        full_wait = True
-                    if tries or not acked:
-                        # a sent window is needed again only if it is lost: a client that
-                        # has taken no block yet, or went silent, holds none of its pages
-                        pool.madvise(mmap.MADV_DONTNEED)
-                        held = [-1] * nslots
-                    else:           # read ahead only for a client that is taking blocks
-                        ahead = end + window
-                        if ahead > total:
-                            ahead = total
-                        for block in range(nxt, ahead + 1):
-                            if held[block % nslots] != block:
-                                load(block)
-                try:
-                    n = recv_into(rbuf)
-                except BlockingIOError:
-                    n = -1
-                if n >= 4 and rbuf[0] == 0 and rbuf[1] == OP_ACK:
-                    delta = ((rbuf[2] << 8 | rbuf[3]) - acked) & 0xFFFF
-                    if 0 < delta < nxt - acked:
-                        acked += delta
-                        tries = 0
+            try:
+                while acked < total:
+                    end = acked + window
+                    if end > total:
+                        end = total
+                    if nxt <= end:
+                        if nxt <= top:      # counted per window, not per packet: the hot loop
+                            self.resent += (end if end < top else top) - nxt + 1
+                        while nxt <= end:
+                            i = nxt % nslots
+                            if held[i] != nxt:
+                                load(nxt)
+                            send(ready[i])
+                            nxt += 1
+                        if end > top:
+                            top = end
+                        sent_at = monotonic()
+                        if not full_wait:
+                            self._set_timeout(interval)
+                            full_wait = True
+                        if tries or not acked:
+                            # a sent window is needed again only if it is lost: a client that
+                            # has taken no block yet, or went silent, holds none of its pages
+                            pool.madvise(mmap.MADV_DONTNEED)
+                            held = [-1] * nslots
+                        else:           # read ahead only for a client that is taking blocks
+                            ahead = end + window
+                            if ahead > total:
+                                ahead = total
+                            for block in range(nxt, ahead + 1):
+                                if held[block % nslots] != block:
+                                    load(block)
+                    try:
+                        n = recv_into(rbuf)
+                    except BlockingIOError:
+                        n = -1
+                    if n >= 4 and rbuf[0] == 0 and rbuf[1] == OP_ACK:
+                        delta = ((rbuf[2] << 8 | rbuf[3]) - acked) & 0xFFFF
+                        # any block sent so far counts, not only this round's: after a timeout
+                        # rewound `nxt`, the client's ACK of a block it got before the rewind
+                        # (its final one, say) must still end the wait
+                        if 0 < delta <= top - acked:
+                            acked += delta
+                            tries = 0
+                            self.heard = True
+                            nxt = acked + 1     # a mid-window ACK restarts the window after it
+                            continue
+                    elif n >= 4 and rbuf[0] == 0 and rbuf[1] == OP_ERROR:
                         self.heard = True
-                        if acked < nxt - 1:
-                            nxt = acked + 1
-                        continue
-                elif n >= 4 and rbuf[0] == 0 and rbuf[1] == OP_ERROR:
-                    self.heard = True
-                    raise _ClientEnded("client aborted: " + _error_text(rbuf, n))
-                elif n == 0:
-                    self._check_aborted()
-                if n >= 0:          # a duplicate or stray packet: the clock keeps running
-                    remaining = sent_at + interval - monotonic()
-                    if remaining > 0:
-                        self._set_timeout(remaining)
-                        full_wait = False
-                        continue
-                tries += 1
-                if tries > retries:
-                    raise _GiveUp(f"no ACK after {retries} retransmissions")
-                nxt = acked + 1
+                        raise _ClientEnded("client aborted: " + _error_text(rbuf, n))
+                    elif n == 0:
+                        self._check_aborted()
+                    if n >= 0:          # a duplicate or stray packet: the clock keeps running
+                        remaining = sent_at + interval - monotonic()
+                        if remaining > 0:
+                            self._set_timeout(remaining)
+                            full_wait = False
+                            continue
+                    tries += 1
+                    if tries > retries:
+                        raise _GiveUp(f"no ACK after {retries} retransmissions")
+                    nxt = acked + 1
+            except ConnectionRefusedError:
+                # the client's port is closed (an ICMP error on our socket): a client that got
+                # the last block acknowledged it and left, and that ACK may be queued behind
+                # the error. Read what is queued before counting the transfer as failed.
+                acked = self._acks_left_behind(rbuf, acked, top, interval)
+                if acked < total:
+                    raise
         finally:
             self.sent = min(acked * blksize, size)
             del ready, payloads, views, whole
@@ -656,6 +652,20 @@ class _Transfer:
                 pool.close()    # unmap now rather than when the collector gets to it
             except BufferError:
                 pass            # a traceback still holds a view; the mapping goes with it
+
+
+    def _acks_left_behind(self, rbuf: bytearray, acked: int, top: int, wait: float) -> int:
+        """The highest block acknowledged by ACKs still queued on the socket (see caller)."""
+        self._set_timeout(min(wait, 0.2))
+        while True:
+            try:
+                n = self.sock.recv_into(rbuf)
+            except (BlockingIOError, ConnectionRefusedError):
+                return acked
+            if n >= 4 and rbuf[0] == 0 and rbuf[1] == OP_ACK:
+                delta = ((rbuf[2] << 8 | rbuf[3]) - acked) & 0xFFFF
+                if 0 < delta <= top - acked:
+                    acked += delta
 
 
 def _error_text(buf: bytearray, n: int) -> str:
