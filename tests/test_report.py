@@ -72,8 +72,10 @@ def recorded(tmp_path: Path):
     settings = from_config({"root": str(tmp_path / "lfs"), "sources": str(tmp_path / "sources"),
                             "packages": str(tb.packages), "book": str(tb.book),
                             "pxe_dir": str(tmp_path / "pxe"), "tests": "all"}, REPO)
+    steps = load_book(tb.book).all_steps()
+    outs = {s.id: f"output of {s.id}" for s in steps}   # what each step's manifest chains
     fps = {s.id: (inputs, fp) for s, inputs, fp in
-           fingerprints(load_book(tb.book).all_steps(), load_packages(tb.packages), settings)}
+           fingerprints(steps, load_packages(tb.packages), settings, outs)}
     logs = settings.state_dir / "logs"
 
     def rec(sid: str, status: str, start: float, end: float, **extra: object) -> StepRecord:
@@ -82,7 +84,7 @@ def recorded(tmp_path: Path):
         log.write_text(f"# log of {sid}\n")
         inputs, fp = fps[sid]
         return StepRecord(status=status, fingerprint=fp, inputs=inputs, started=T0 + start,
-                          finished=T0 + end, log=str(log), **extra)
+                          finished=T0 + end, log=str(log), out=outs[sid], **extra)
 
     tests_dir = logs / "stage1" / "hello-tests"
     tests_dir.mkdir(parents=True)
