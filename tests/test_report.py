@@ -91,7 +91,9 @@ def recorded(tmp_path: Path):
     (tests_dir / "test-suite.log").write_text("# PASS: 41\n# FAIL: 2\n")
     state = State(steps={
         "stage1/layout": rec("stage1/layout", "done", 0, 2, exit_code=0),
-        "stage1/libgreet": rec("stage1/libgreet", "done", 3, 63, exit_code=0),   # 1 SBU = 60 s
+        "stage1/libgreet": rec("stage1/libgreet", "done", 3, 63, exit_code=0,    # 1 SBU = 60 s
+                               installed={"created": 8, "modified": 0, "removed": 0,
+                                          "bytes": 3 * 1024 * 1024, "digest": "d"}),
         "stage1/hello": rec("stage1/hello", "done", 63 + PAUSE, 93 + PAUSE, exit_code=0,
                             tests={**HELLO_TESTS, "dir": str(tests_dir)}),
         "stage1/check": rec("stage1/check", "failed", 94 + PAUSE, 95 + PAUSE, exit_code=1),
@@ -130,6 +132,8 @@ def test_report_shows_every_step_logs_tests_pxe_and_chart(recorded):
         assert f'class="state state-{state}"' in page
     assert "1.00" in page                   # libgreet: 60 s / 60 s per SBU, beside the book's 1
     assert "Build time of the done steps: <b>1m32s</b>" in page
+    assert '<th class="num">installed</th>' in page
+    assert '<td class="num">3.0 MiB</td>' in page           # libgreet's manifest total
 
     links = parse(page)
     assert all(n == 0 for n in links.open.values()), links.open
