@@ -272,3 +272,43 @@ def test_sigkill_while_recording_never_leaves_a_done_step_without_its_manifest(w
     assert all(v["status"] == "done" for v in state_of(world).values())
     data = entries(world, "stage1/check")
     assert len([p for p in data if p.startswith("/tools/data/f")]) == 3000
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a file system needs root")
+def test_snapshot_leaves_out_mounts_state_sources_and_tmp(tmp_path):
+    """A real tmpfs mounted under $LFS (in a private mount namespace the test creates and that
+    dies with it), lfsbuild's state, a build directory and $LFS/tmp: none is recorded."""
+    root = tmp_path / "lfs"
+    for d in ("usr/bin", "dev", "tmp", "sources/build/stage1-x", ".lfsbuild/logs"):
+        (root / d).mkdir(parents=True)
+    for f in ("usr/bin/tool", "tmp/scratch", "sources/build/stage1-x/a.o",
+              ".lfsbuild/logs/x.log"):
+        (root / f).write_text("x")
+    code = (f"import json, subprocess, sys\n"
+            f"from pathlib import Path\n"
+            f"from lfsbuild.build.manifest import snapshot\n"
+            f"subprocess.run(['mount', '-t', 'tmpfs', 'none', '{root}/dev'], check=True)\n"
+            f"Path('{root}/dev/console').write_text('on the tmpfs')\n"
+            f"print(json.dumps(sorted(snapshot(Path('{root}')).entries)))\n")
+    r = subprocess.run(["unshare", "--mount", "--propagation", "private", sys.executable, "-c",
+                        code], env=dict(os.environ, PYTHONPATH=str(REPO)), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == ["/usr", "/usr/bin", "/usr/bin/tool"]
+
+
+def test_owner_ignores_manifests_the_state_does_not_vouch_for(world):
+    """After `invoke restore` of an older state, manifests of steps it does not hold (or of
+    other runs of them) describe another tree: `owner` and `files` leave them out."""
+    run_invoke(["stage1"], world["env"], check=True)
+    path = world["lfs"] / ".lfsbuild" / "state.json"
+    data = json.loads(path.read_text())
+    del data["steps"]["stage1/cleanup"]                 # as if restored from before cleanup
+    data["steps"]["stage1/strip"]["installed"]["digest"] = "0" * 64   # another strip run
+    path.write_text(json.dumps(data))
+    r = run_invoke(["owner", "tools/share/doc/hello/README"], world["env"], check=True)
+    assert "last written by stage1/hello" in r.stdout and "cleanup" not in r.stdout
+    r = run_invoke(["owner", "/tools/bin/hello"], world["env"], check=True)
+    assert "last written by stage1/hello" in r.stdout and "strip" not in r.stdout
+    r = run_invoke(["files", "strip"], world["env"])
+    assert r.returncode == 1 and "stage1/strip has no record of installed files" in r.stderr

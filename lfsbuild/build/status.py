@@ -142,7 +142,8 @@ def owner(settings: Settings, path: str) -> OwnerAnswer:
     usr/lib) are followed when the path as given was never written."""
     from .namespaces import resolve_in_root
     world = load_world(settings)
-    index = manifest.Index(manifest.load_all(settings.state_dir), _order(world))
+    index = manifest.Index((m for m in manifest.load_all(settings.state_dir)
+                            if belongs(m, world.state)), _order(world))
     rel = path_in_root(settings.root, path)
     writes = index.history(rel)
     if not writes and rel != "/":
@@ -153,6 +154,21 @@ def owner(settings: Settings, path: str) -> OwnerAnswer:
             if index.history(alt):
                 rel, writes = alt, index.history(alt)
     return OwnerAnswer(rel, writes, os.path.lexists(settings.root / rel[1:]))
+
+
+def belongs(m: "manifest.Manifest", state: State) -> bool:
+    """Does this manifest describe the tree the state describes?
+
+    Not when no record of the step exists, nor when its done record names another manifest
+    (both happen after `invoke restore` brings back an older state beside newer manifests).
+    A step whose re-run failed keeps its manifest: the files it installed are still there.
+    """
+    rec = state.steps.get(m.step)
+    if rec is None:
+        return False
+    if rec.status == "done":
+        return bool(rec.installed) and rec.installed.get("digest") == m.digest
+    return True
 
 
 def find_step(book: Book, ref: str) -> Step:
@@ -176,7 +192,8 @@ def installed_files(settings: Settings, ref: str) -> tuple[Step, "manifest.Manif
     world, views, _ = observed(settings)
     step = find_step(world.book, ref)
     view = next(v for v in views if v.step.id == step.id)
-    return step, manifest.load(settings.state_dir, step.id), view
+    m = manifest.load(settings.state_dir, step.id)
+    return step, m if m is not None and belongs(m, world.state) else None, view
 
 
 def _order(world: World) -> dict[str, int]:
