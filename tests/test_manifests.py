@@ -138,7 +138,6 @@ def test_owner_and_files_answer_for_every_step(world):
 
     r = run_invoke(["files", "hello"], world["env"], check=True)
     assert "/tools/bin/hi -> hello" in r.stdout and "/tools/share/doc/hello/README" in r.stdout
-    total = (lfs / "tools/share/doc/libgreet/README").stat().st_size  # noqa: F841
     assert r.stdout.splitlines()[-1].startswith(
         "stage1/hello (package hello, done): 5 created, 0 modified, 0 removed;")
     r = run_invoke(["files", "stage1/cleanup"], world["env"], check=True)

@@ -45,7 +45,6 @@ EXCLUDED = (".lfsbuild", "sources", "tmp")
 # file types, one letter each (as in find -printf %y)
 TYPES = {stat.S_IFREG: "f", stat.S_IFDIR: "d", stat.S_IFLNK: "l", stat.S_IFCHR: "c",
          stat.S_IFBLK: "b", stat.S_IFIFO: "p", stat.S_IFSOCK: "s"}
-KINDS = ("created", "modified", "removed")
 
 
 # ====================================================================================== snapshot
