@@ -87,3 +87,7 @@ class ServeError(LfsError):
 
 class BootTestError(LfsError):
     """A QEMU boot test did not reach its marker."""
+
+
+class ManifestError(LfsError):
+    """No step's manifest records what was asked (a path nobody wrote, a step never finished)."""

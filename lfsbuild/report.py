@@ -2,7 +2,7 @@
 
 `invoke status` answers "where am I" in a terminal; a build that takes a day wants something
 to mail, attach to a ticket or keep beside a backup: every step with its state, start, time,
-measured against the book's SBU, its log; the stage-4 test-suite counts; the PXE manifest;
+measured against the book's SBU, what it installed (size of the files in its manifest), its log; the stage-4 test-suite counts; the PXE manifest;
 and a timeline of where the hours went (like Buildroot's `graph-build`).
 
 Planned the usual way: `build_report` (pure) turns the loaded World (book, packages, state)
@@ -68,6 +68,8 @@ class StepRow:
     log: str | None          # absolute path of the step's log
     exit_code: int | None
     tests: dict | None       # the runner's test-suite summary (stage 4), see testsuite.as_dict
+    installed: int | None = None   # bytes of regular files the step created or modified
+                                   # (its manifest's total; None when it has none)
 
     @property
     def id(self) -> str:
@@ -126,7 +128,8 @@ def build_report(views: list[StepView], state: State, *, release: str, settings:
             stage=v.step.stage, name=v.step.name, title=v.step.title, state=v.state,
             reason=v.reason, started=started, finished=finished, sbu_book=v.step.sbu,
             sbu_measured=measured_sbu(dur, sbu), log=(rec.log or None) if rec else None,
-            exit_code=rec.exit_code if rec else None, tests=rec.tests if rec else None))
+            exit_code=rec.exit_code if rec else None, tests=rec.tests if rec else None,
+            installed=(rec.installed or {}).get("bytes") if rec else None))
     stages = tuple(dict.fromkeys(v.step.stage for v in views))
     return Report(release=release, root=settings.root, generated=generated, sbu_seconds=sbu,
                   tests_setting=settings.tests, live=live, stages=stages, steps=tuple(rows),
@@ -336,11 +339,12 @@ def _steps(r: Report, base: Path) -> str:
         rows.append([s.stage, Raw(f"<code>{html.escape(s.name)}</code>"), s.title, _state(s.state),
                      _when(s.started), fmt_duration(s.duration) if s.duration is not None else "-",
                      f"{s.sbu_measured:.2f}" if s.sbu_measured is not None else "-",
-                     f"{s.sbu_book:g}", log, tests,
-                     s.reason if s.state != "done" else ""])
+                     f"{s.sbu_book:g}", human(s.installed) if s.installed is not None else "-",
+                     log, tests, s.reason if s.state != "done" else ""])
         classes.append(f"row-{s.state}")
     return _table(["stage", "step", "title", "state", "started", "time", "SBU", "book SBU",
-                   "log", "tests", "note"], rows, numeric=frozenset({5, 6, 7}), row_classes=classes)
+                   "installed", "log", "tests", "note"], rows, numeric=frozenset({5, 6, 7, 8}),
+                  row_classes=classes)
 
 
 def _test_verdict(t: dict) -> str:

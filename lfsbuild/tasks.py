@@ -271,6 +271,70 @@ def status(c: Context) -> None:
     print(summary)
 
 
+def _owner_cells(w: Any) -> list[str]:
+    """what / type / mode / owner / size / detail of one recorded write."""
+    from lfsbuild.netboot.pxe.manifest import human
+    e = w.entry
+    detail = f"-> {e.target}" if e.target is not None else (
+        f"sha256 {e.sha256[:16]}" if e.sha256 else "")
+    return [e.kind, e.type, f"{e.mode:04o}" if e.mode is not None else "-",
+            f"{e.uid}:{e.gid}" if e.uid is not None else "-",
+            human(e.size) if e.size is not None else "-", detail]
+
+
+@task(help={"path": "a path in $LFS: absolute (/mnt/lfs/usr/bin/gcc), relative to $LFS "
+                    "(usr/bin/gcc), or as the new system sees it (/usr/bin/gcc)"})
+@friendly
+def owner(c: Context, path: str) -> None:
+    """Which step (stage, package) last wrote PATH in $LFS, and which steps wrote it before."""
+    from .build.status import owner as owner_of
+    from .errors import ManifestError
+    s = settings_of(c)
+    ans = owner_of(s, path)
+    if ans.last is None:
+        raise ManifestError(
+            f"no step's manifest records {ans.path} (in $LFS: {'yes' if ans.exists else 'no'})",
+            "it was there before lfsbuild recorded manifests, was written outside a step, or is "
+            "in a directory manifests leave out (.lfsbuild, sources, tmp, other file systems)")
+    last = ans.last
+    now = "" if ans.exists else "; it is not in $LFS now"
+    print(f"{ans.path}: last written by {last.step} (stage {last.step.split('/')[0]}, package "
+          f"{last.package or 'none'}): {last.entry.kind}{now}")
+    rows = [[w.step, w.package or "-", *_owner_cells(w)] for w in reversed(ans.writes)]
+    print(format_table(["step", "package", "what", "type", "mode", "owner", "size", ""], rows,
+                       right=[6]))
+    if len(ans.writes) > 1:
+        print(f"{len(ans.writes)} writes, newest first; earlier steps: "
+              + ", ".join(f"{w.step} ({w.entry.kind})" for w in reversed(ans.writes[:-1])))
+
+
+@task(help={"step": "stage/step, or a step name used in one stage only",
+            "removed": "also list what the step removed"})
+@friendly
+def files(c: Context, step: str, removed: bool = False) -> None:
+    """What one step installed into $LFS: every path created or modified, sizes, totals."""
+    from lfsbuild.netboot.pxe.manifest import human
+    from .build.status import installed_files
+    from .errors import ManifestError
+    st, m, view = installed_files(settings_of(c), step)
+    if m is None:
+        raise ManifestError(f"{st.id} has no record of installed files (state: {view.state})",
+                            f"run it (`invoke {st.stage} --step {st.name}`); steps finished by "
+                            "an lfsbuild without manifests have none")
+    shown = [e for e in m.entries if removed or e.kind != "removed"]
+    rows = [[e.kind, e.type, f"{e.mode:04o}" if e.mode is not None else "-",
+             f"{e.uid}:{e.gid}" if e.uid is not None else "-",
+             human(e.size) if e.size is not None else "-",
+             e.path + (f" -> {e.target}" if e.target is not None else "")] for e in shown]
+    if rows:
+        print(format_table(["what", "type", "mode", "owner", "size", "path"], rows, right=[4]))
+    gone = m.count("removed")
+    hidden = " (--removed lists them)" if gone and not removed else ""
+    print(f"{st.id} (package {st.package or 'none'}, {view.state}): {m.count('created')} "
+          f"created, {m.count('modified')} modified, {gone} removed{hidden}; "
+          f"{human(m.installed_bytes)} in regular files")
+
+
 @task(iterable=["mac"], help={
     "kernel": "kernel image (default: the newest $LFS/boot/vmlinuz*)",
     "rootfs": "root tree to pack (default: $LFS)",
@@ -401,5 +465,5 @@ def book_update(c: Context, wget_list: str, md5sums: str, release: str,
 
 
 ns = Collection(build, fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
-                chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update,
+                owner, files, chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update,
                 report)

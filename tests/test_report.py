@@ -72,8 +72,10 @@ def recorded(tmp_path: Path):
     settings = from_config({"root": str(tmp_path / "lfs"), "sources": str(tmp_path / "sources"),
                             "packages": str(tb.packages), "book": str(tb.book),
                             "pxe_dir": str(tmp_path / "pxe"), "tests": "all"}, REPO)
+    steps = load_book(tb.book).all_steps()
+    outs = {s.id: f"output of {s.id}" for s in steps}   # what each step's manifest chains
     fps = {s.id: (inputs, fp) for s, inputs, fp in
-           fingerprints(load_book(tb.book).all_steps(), load_packages(tb.packages), settings)}
+           fingerprints(steps, load_packages(tb.packages), settings, outs)}
     logs = settings.state_dir / "logs"
 
     def rec(sid: str, status: str, start: float, end: float, **extra: object) -> StepRecord:
@@ -82,14 +84,16 @@ def recorded(tmp_path: Path):
         log.write_text(f"# log of {sid}\n")
         inputs, fp = fps[sid]
         return StepRecord(status=status, fingerprint=fp, inputs=inputs, started=T0 + start,
-                          finished=T0 + end, log=str(log), **extra)
+                          finished=T0 + end, log=str(log), out=outs[sid], **extra)
 
     tests_dir = logs / "stage1" / "hello-tests"
     tests_dir.mkdir(parents=True)
     (tests_dir / "test-suite.log").write_text("# PASS: 41\n# FAIL: 2\n")
     state = State(steps={
         "stage1/layout": rec("stage1/layout", "done", 0, 2, exit_code=0),
-        "stage1/libgreet": rec("stage1/libgreet", "done", 3, 63, exit_code=0),   # 1 SBU = 60 s
+        "stage1/libgreet": rec("stage1/libgreet", "done", 3, 63, exit_code=0,    # 1 SBU = 60 s
+                               installed={"created": 8, "modified": 0, "removed": 0,
+                                          "bytes": 3 * 1024 * 1024, "digest": "d"}),
         "stage1/hello": rec("stage1/hello", "done", 63 + PAUSE, 93 + PAUSE, exit_code=0,
                             tests={**HELLO_TESTS, "dir": str(tests_dir)}),
         "stage1/check": rec("stage1/check", "failed", 94 + PAUSE, 95 + PAUSE, exit_code=1),
@@ -128,6 +132,8 @@ def test_report_shows_every_step_logs_tests_pxe_and_chart(recorded):
         assert f'class="state state-{state}"' in page
     assert "1.00" in page                   # libgreet: 60 s / 60 s per SBU, beside the book's 1
     assert "Build time of the done steps: <b>1m32s</b>" in page
+    assert '<th class="num">installed</th>' in page
+    assert '<td class="num">3.0 MiB</td>' in page           # libgreet's manifest total
 
     links = parse(page)
     assert all(n == 0 for n in links.open.values()), links.open

@@ -164,3 +164,50 @@ def make_test_book(root: Path, base_url: str) -> TestBook:
     pk = root / "packages.yaml"
     pk.write_text(packages_yaml(entries))
     return TestBook(root, book, pk, tarballs)
+
+
+#: stage 1 of the book for manifest tests: every recipe deterministic (no `date` stamps), and
+#: the cases manifests must get right - a symlink, a file a later step overwrites (strip), a
+#: file a later step deletes (cleanup) - like the book's chapter 8 stripping and cleaning up.
+MANIFEST_STAGE1 = {
+    "stage1/010-layout.sh": RECIPES["stage1/010-layout.sh"],
+    "stage1/020-libgreet.sh": """# libgreet
+#: package: libgreet
+#: sbu: 1
+./configure --prefix="$LFS/tools"
+make
+make install
+mkdir -p "$LFS/tools/share/doc/libgreet"
+echo "libgreet: says hello" > "$LFS/tools/share/doc/libgreet/README"
+""",
+    "stage1/030-hello.sh": """# hello
+#: package: hello
+#: sbu: 0.5
+./configure --prefix="$LFS/tools"
+make
+make install
+ln -sfv hello "$LFS/tools/bin/hi"
+mkdir -p "$LFS/tools/share/doc/hello"
+echo "hello: prints a greeting" > "$LFS/tools/share/doc/hello/README"
+""",
+    "stage1/040-check.sh": RECIPES["stage1/040-check.sh"].replace(
+        '"$LFS/tools/bin/hello"', '"$LFS/tools/bin/hi"'),
+    "stage1/050-strip.sh": """# Stripping
+#: sbu: 0
+strip --strip-unneeded "$LFS/tools/bin/hello"
+""",
+    "stage1/060-cleanup.sh": """# Cleaning up
+#: sbu: 0
+rm -v "$LFS/tools/share/doc/hello/README"
+""",
+}
+
+
+def make_manifest_book(root: Path, base_url: str) -> TestBook:
+    """The test book with MANIFEST_STAGE1 as its stage 1 (stage 2 unchanged)."""
+    tb = make_test_book(root, base_url)
+    for old in (tb.book / "stage1").glob("*.sh"):
+        old.unlink()
+    for rel, text in MANIFEST_STAGE1.items():
+        tb.recipe(rel).write_text(text)
+    return tb

@@ -89,6 +89,9 @@ class StepLines:
         self.current = None
         self._write(f"{self._tag(view)}: ok in {self._times(view, rec.duration)}")
 
+    def skip(self, view: StepView, why: str) -> None:
+        self._write(f"{self._tag(view)}: skipped, {why}")
+
     def fail(self, view: StepView, rec: StepRecord | None, now: float) -> None:
         """The step raised: failed, interrupted, or stopped before its command ran."""
         self.current = None
@@ -164,6 +167,18 @@ class StageProgress:
         self.current = None
         if self.lines:
             self.lines.finish(view, rec)
+        self._refresh()
+
+    def skip(self, view: StepView, why: str) -> None:
+        """A planned step the runner found done after all (see plan.settle): say why."""
+        w = self.weights[view.step.id]
+        self.left -= w
+        if self.bar is not None:
+            self.bar.update(w)
+            if self.lines is None:
+                self.bar.write(f"{view.step.name}: skipped, {why}", file=sys.stderr)
+        if self.lines:
+            self.lines.skip(view, why)
         self._refresh()
 
     def fail(self, view: StepView, rec: StepRecord | None) -> None:

@@ -1,9 +1,13 @@
 """Running steps: fresh source tree, the book's clean environment, the right user, a log.
 
 `run_plan` executes what `plan.plan_stage` decided. A step is recorded as "running" before it
-acts and as "done" only after its output is on disk (syncfs), so a kill or power loss at any
-instant leaves a record the next run reads correctly: at worst a step runs again, never is a
-half-built step taken for done.
+acts and as "done" only after its output is on disk (syncfs) and its manifest - what it
+created, modified and removed under $LFS (manifest.py) - is written (atomically, durably), so
+a kill or power loss at any instant leaves a record the next run reads correctly: at worst a
+step runs again, never is a half-built step, or a done step without its manifest, taken for
+done. Before each step, its fingerprint is computed again from the output the step before it
+just recorded (`plan.settle`): a step the plan had "pending on" an earlier one is skipped when
+that one installed the same files as before.
 """
 from __future__ import annotations
 
@@ -20,15 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from . import manifest
 from .book import Step
 from .files import place_files, step_files
 from lfsbuild.errors import BookError, ConfigError, Interrupted, StepFailed
 from lfsbuild.sources.packages import Package, PackageList
-from .plan import Plan, StepView
+from .plan import Plan, StepView, settle
 from .proc import kill_stale_group, namespace_prefix, spawn, stop
 from .progress import StageProgress
 from lfsbuild.settings import Settings
-from .state import State, StateStore, StepRecord, boot_id, process_start
+from .state import (State, StateStore, StepRecord, boot_id, output_id, process_start,
+                    upstream_of)
 from .testsuite import CONSOLE_LOG, EXIT_STATUS, exit_statuses, result_kind, summarize
 from .users import Identity, build_user, current
 
@@ -77,6 +83,8 @@ class RunContext:
     progress: bool | None = None
     out: TextIO = field(default_factory=lambda: sys.stdout)
     resume_hint: str = "invoke stage1"
+    order: tuple[str, ...] = ()   # every step id in book order: who comes "after" a step
+    tree: manifest.Snapshot | None = None   # $LFS as the last step left it (the next "before")
 
     @property
     def work_root(self) -> Path:
@@ -122,6 +130,10 @@ def run_plan(plan: Plan, ctx: RunContext) -> list[StepRecord]:
     done = []
     try:
         for view in plan.run:
+            view, unchanged = settle(view, ctx.state)
+            if unchanged:
+                bar.skip(view, unchanged)
+                continue
             bar.start(view, ctx.log_path(view.step))
             try:
                 rec = run_step(view, ctx)
@@ -167,6 +179,8 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
                      started=time.time(), log=str(log_path), workdir=str(workdir),
                      boot_id=boot_id())
     was_done = view.record is not None and view.record.status == "done"
+    upstream = upstream_of(view.prev, ctx.state)
+    before = _before(view, ctx)
     ctx.state.steps[step.id] = rec
     # Must reach the disk before the step acts only if it replaces a "done" record (a forced or
     # changed step): otherwise a power loss simply leaves the step "not run", and it runs again.
@@ -223,8 +237,77 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         rec.tests = collect_tests(workdir / "test-results", log_path, tree=srcdir or workdir,
                                   since=(workdir / "recipe.sh").stat().st_mtime)
     shutil.rmtree(workdir, ignore_errors=True)
+    record_manifest(view, rec, before, upstream, ctx)
     _finish(rec, "done", 0, ctx)
+    manifest.drop_pending(ctx.settings.state_dir, step.id)
     return rec
+
+
+def _before(view: StepView, ctx: RunContext) -> manifest.Snapshot:
+    """$LFS as it was before the step acted: the snapshot its manifest compares against.
+
+    After a failed or killed attempt, the tree as it was before that attempt - if no other
+    step finished since, which would otherwise be counted as this step's doing. Otherwise the
+    tree as the previous step of this run left it, or a fresh walk.
+    """
+    state_dir, sid = ctx.settings.state_dir, view.step.id
+    tree, ctx.tree = ctx.tree, None
+    if view.record is not None and view.record.status != "done":
+        pending = manifest.load_pending(state_dir, sid, ctx.settings.root)
+        if pending is not None and not any(
+                r.finished > pending[1] for k, r in ctx.state.steps.items() if k != sid):
+            return pending[0]
+    snap = tree or manifest.snapshot(ctx.settings.root)
+    manifest.save_pending(state_dir, sid, snap, time.time())
+    return snap
+
+
+def record_manifest(view: StepView, rec: StepRecord, before: manifest.Snapshot, upstream: str,
+                    ctx: RunContext) -> None:
+    """Snapshot $LFS after the step, write its manifest, set the record's output id.
+
+    The manifest is on disk (atomically, durably) before `_finish` marks the record done: a
+    kill in between leaves a "running" record, and the step runs again. A re-run's changes are
+    laid over the step's previous manifest (`manifest.merge`), so an unchanged re-run has the
+    same digest - and the same output id - as the run before it.
+
+    Equal output is not the whole story on one shared tree: a re-run rewrites its files, also
+    those a later step had changed since (the book's stripping, a `rm` in "Cleaning up"). Such
+    later steps are marked stale here and run again, so their change is not silently undone.
+    """
+    step = view.step
+    after = manifest.snapshot(ctx.settings.root)
+    t0 = time.perf_counter()
+    entries, unreadable = manifest.diff(before, after)
+    scan = {"before_s": round(before.seconds, 3), "after_s": round(after.seconds, 3),
+            "diff_s": round(time.perf_counter() - t0, 3), "paths": len(after.entries),
+            "changed": len(entries)}
+    previous = manifest.load(ctx.settings.state_dir, step.id)
+    record = manifest.Manifest(
+        step=step.id, package=step.package, entries=manifest.merge(previous, entries),
+        finished=time.time(), runs=previous.runs + 1 if previous else 1,
+        unreadable=sorted({*before.unreadable, *after.unreadable, *unreadable}), scan=scan)
+    manifest.save(ctx.settings.state_dir, record)
+    rec.installed = record.summary()
+    rec.out = output_id(upstream, record.digest)
+    _mark_overwritten(step, [e.path for e in entries], ctx)
+    ctx.tree = after
+
+
+def _mark_overwritten(step: Step, touched: list[str], ctx: RunContext) -> None:
+    """Later steps, done, whose recorded writes this run has just written over: stale."""
+    if step.id not in ctx.order or not touched:
+        return
+    later = [sid for sid in ctx.order[ctx.order.index(step.id) + 1:]
+             if (r := ctx.state.steps.get(sid)) is not None and r.status == "done"]
+    if not later:
+        return   # the usual case, a first build: nothing read
+    index = manifest.Index(m for sid in later
+                           if (m := manifest.load(ctx.settings.state_dir, sid)) is not None)
+    for sid, paths in index.touching(touched, later).items():
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        ctx.state.steps[sid].stale = (f"{step.id} ran again and rewrote {len(paths)} path(s) "
+                                      f"it had changed: {shown}")
 
 
 def collect_tests(results: Path, log_path: Path, tree: Path | None = None,

@@ -21,9 +21,17 @@ from .status import World, load_world
 
 
 def describe(plan: Plan) -> str:
-    """The --dry-run text: what would run and why, what is done, what blocks the stage."""
-    lines = [f"{plan.stage}: {len(plan.run)} step(s) to run, {len(plan.skip)} done"]
-    lines += [f"  run   {v.step.name:28} {v.reason}" for v in plan.run]
+    """The --dry-run text: what would run and why, what is done, what blocks the stage.
+
+    A step pending on an earlier one shows as "then": whether it runs is known only once that
+    one has run and its installed files can be compared with the last time.
+    """
+    then = [v for v in plan.run if v.conditional]
+    maybe = f", {len(then)} more only if what they build on changes" if then else ""
+    lines = [f"{plan.stage}: {len(plan.run) - len(then)} step(s) to run{maybe}, "
+             f"{len(plan.skip)} done"]
+    lines += [f"  then  {v.step.name:28} runs again only if what {v.after} installs changes"
+              if v.conditional else f"  run   {v.step.name:28} {v.reason}" for v in plan.run]
     lines += [f"  skip  {v.step.name:28} done" for v in plan.skip]
     lines += [f"  blocked: {b}" for b in plan.blockers]
     return "\n".join(lines)
@@ -88,7 +96,11 @@ def run_stage(settings: Settings, stage: str, sel: Selection = Selection(), *,
             return plan
         preflight(world, plan.run, command=command, host_check=host_check, out=out)
         ctx = RunContext(settings, world.packages, world.store, world.state, verbose=verbose,
-                         progress=progress, out=out, resume_hint=command)
-        run_plan(plan, ctx)
-        out.write(f"{stage}: {len(plan.run)} step(s) done\n")
+                         progress=progress, out=out, resume_hint=command,
+                         order=tuple(s.id for s in world.book.all_steps()))
+        ran = run_plan(plan, ctx)
+        settled = len(plan.run) - len(ran)
+        out.write(f"{stage}: {len(ran)} step(s) done" + (
+            f", {settled} skipped (the steps before them installed the same files as before)"
+            if settled else "") + "\n")
     return plan

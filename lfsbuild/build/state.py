@@ -1,9 +1,13 @@
 """What is done, as stamps with fingerprints (BitBake-style), plus the one-build-at-a-time lock.
 
 A step counts as done only if its last run succeeded *and* its fingerprint still matches: the
-recipe text, the checksums of what it unpacks, the settings it sees and the fingerprint of the
-step before it. The store is one small JSON file replaced atomically, so a crash or power loss
-leaves either the old or the new state, never a torn one.
+recipe text, the checksums of what it unpacks, the settings it sees and the *output* of the
+step before it. That output id (`out`) chains the digests of the steps' manifests (what each
+installed, see manifest.py): out(N) = H(out(N-1), manifest digest of N), and
+fingerprint(N) = H(inputs(N), out(N-1)). So a step whose recipe changed runs again, but if it
+installs exactly the same files as before (BitBake's hash equivalence), out(N) does not move
+and the steps after it stay done. The store is one small JSON file replaced atomically, so a
+crash or power loss leaves either the old or the new state, never a torn one.
 """
 from __future__ import annotations
 
@@ -41,6 +45,10 @@ class StepRecord:
     pid_start: str | None = None  # its start time (from /proc) so a reused pid is never killed
     boot_id: str | None = None
     tests: dict | None = None     # test-suite summary (stage 4)
+    out: str | None = None        # output id: what successors chain on (None: recorded by an
+                                  # lfsbuild without manifests, so the output is unknown)
+    installed: dict | None = None  # manifest summary: created/modified/removed/bytes/digest
+    stale: str | None = None      # why this done record no longer holds, when not its inputs
 
     @property
     def duration(self) -> float:
@@ -153,14 +161,46 @@ def step_inputs(step: Step, packages: PackageList, settings: Settings) -> str:
     return _digest(inputs)
 
 
-def fingerprints(steps: Iterable[Step], packages: PackageList,
-                 settings: Settings) -> Iterator[tuple[Step, str, str]]:
-    """(step, inputs, fingerprint) in order; each fingerprint chains the previous one."""
-    prev = ""
+def chain(inputs: str, upstream: str) -> str:
+    """A step's fingerprint: its own inputs and the output id of the step before it."""
+    return _digest([inputs, upstream])
+
+
+def output_id(upstream: str, manifest_digest: str) -> str:
+    """A step's output id: the output before it plus the digest of what it installed."""
+    return _digest(["out", upstream, manifest_digest])
+
+
+UNBUILT = "unbuilt:"   # prefix of the upstream id of a step whose predecessor is not done
+
+
+def upstream_of(prev: str | None, state: State) -> str:
+    """The output id a step chains on right now: its predecessor's, as the state records it.
+
+    "" for the book's first step. A predecessor without a done record (or one recorded by an
+    lfsbuild without manifests) has no known output: a marker no real output id can equal, so
+    a step run anyway (`--force`, `--step`) runs again once the predecessor is built.
+    """
+    if prev is None:
+        return ""
+    rec = state.steps.get(prev)
+    if rec is not None and rec.status == "done" and rec.out:
+        return rec.out
+    return UNBUILT + prev
+
+
+def fingerprints(steps: Iterable[Step], packages: PackageList, settings: Settings,
+                 outs: dict[str, str]) -> Iterator[tuple[Step, str, str]]:
+    """(step, inputs, fingerprint) in order, given each step's recorded output id in `outs`.
+
+    A step missing from `outs` is taken as not built (what `upstream_of` says of it).
+    """
+    prev: str | None = None
     for step in steps:
         inputs = step_inputs(step, packages, settings)
-        prev = _digest([inputs, prev])
-        yield step, inputs, prev
+        upstream = "" if prev is None else outs.get(prev, UNBUILT + prev)
+        yield step, inputs, chain(inputs, upstream)
+        prev = step.id
 
 
 def boot_id() -> str | None:

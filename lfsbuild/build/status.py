@@ -1,17 +1,22 @@
-"""The build's status view: what is done, how long it took, in this machine's SBU.
+"""The build's status view: what is done, how long it took, in this machine's SBU, and
+which step installed what.
 
-`invoke status` and `steps`, the HTML report, `invoke pxe` (which records the fingerprints of
-the finished steps) and the host check all read the build through this one module, so they
-cannot disagree about what "done" means or how a measured SBU is computed.
+`invoke status` and `steps`, `owner` and `files`, the HTML report, `invoke pxe` (which records
+the fingerprints of the finished steps) and the host check all read the build through this one
+module, so they cannot disagree about what "done" means or how a measured SBU is computed.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
+from lfsbuild.errors import BookError
 from lfsbuild.settings import Settings
 from lfsbuild.tables import fmt_duration
 from lfsbuild.sources.packages import PackageList, load_packages
-from .book import Book, load_book
+from . import manifest
+from .book import Book, Step, load_book
 from .plan import StepView, survey
 from .state import BuildLock, State, StateStore
 
@@ -102,3 +107,94 @@ def done_fingerprints(settings: Settings) -> dict[str, str]:
 
 def release_of(settings: Settings) -> str:
     return load_packages(settings.packages).release
+
+
+# ------------------------------------------------------------------------ installed files
+
+@dataclass(frozen=True)
+class OwnerAnswer:
+    """`invoke owner`: the path as manifests spell it and every recorded write, oldest first."""
+
+    path: str
+    writes: list["manifest.Write"]
+    exists: bool                   # is it in $LFS now (lstat, not following a last symlink)
+
+    @property
+    def last(self) -> "manifest.Write | None":
+        return self.writes[-1] if self.writes else None
+
+
+def path_in_root(root: Path, path: str) -> str:
+    """PATH as manifests spell it: absolute inside $LFS, relative to $LFS, or as the chroot
+    sees it (an absolute path outside $LFS, like /usr/bin/gcc, is read inside $LFS)."""
+    p = Path(path)
+    if p.is_absolute():
+        for base in (root, root.resolve()):
+            try:
+                return manifest.normalize(str(p.relative_to(base)))
+            except ValueError:
+                continue
+    return manifest.normalize(path)
+
+
+def owner(settings: Settings, path: str) -> OwnerAnswer:
+    """Which steps wrote PATH, from the manifests; directory symlinks inside $LFS (/lib ->
+    usr/lib) are followed when the path as given was never written."""
+    from .namespaces import resolve_in_root
+    world = load_world(settings)
+    index = manifest.Index((m for m in manifest.load_all(settings.state_dir)
+                            if belongs(m, world.state)), _order(world))
+    rel = path_in_root(settings.root, path)
+    writes = index.history(rel)
+    if not writes and rel != "/":
+        parent, name = rel.rsplit("/", 1)
+        real = resolve_in_root(settings.root, parent or "/")
+        if real is not None:
+            alt = manifest.normalize(f"{path_in_root(settings.root, str(real))}/{name}")
+            if index.history(alt):
+                rel, writes = alt, index.history(alt)
+    return OwnerAnswer(rel, writes, os.path.lexists(settings.root / rel[1:]))
+
+
+def belongs(m: "manifest.Manifest", state: State) -> bool:
+    """Does this manifest describe the tree the state describes?
+
+    Not when no record of the step exists, nor when its done record names another manifest
+    (both happen after `invoke restore` brings back an older state beside newer manifests).
+    A step whose re-run failed keeps its manifest: the files it installed are still there.
+    """
+    rec = state.steps.get(m.step)
+    if rec is None:
+        return False
+    if rec.status == "done":
+        return bool(rec.installed) and rec.installed.get("digest") == m.digest
+    return True
+
+
+def find_step(book: Book, ref: str) -> Step:
+    """A step by `stage/name` or by a name used in one stage only."""
+    if "/" in ref:
+        stage, name = ref.split("/", 1)
+        return book.find(stage, name)
+    hits = [s for s in book.all_steps() if s.name == ref]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise BookError(f"step {ref!r} is in several stages: {', '.join(s.id for s in hits)}",
+                        f"name it with its stage, e.g. {hits[0].id}")
+    raise BookError(f"no step {ref!r} in {book.root}",
+                    "`invoke steps` lists them; use stage/name or a step's name")
+
+
+def installed_files(settings: Settings, ref: str) -> tuple[Step, "manifest.Manifest | None",
+                                                           StepView]:
+    """`invoke files`: the step, its manifest (None if it never finished), and its state."""
+    world, views, _ = observed(settings)
+    step = find_step(world.book, ref)
+    view = next(v for v in views if v.step.id == step.id)
+    m = manifest.load(settings.state_dir, step.id)
+    return step, m if m is not None and belongs(m, world.state) else None, view
+
+
+def _order(world: World) -> dict[str, int]:
+    return {s.id: i for i, s in enumerate(world.book.all_steps())}
