@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .atomic import atomic_write
 from .errors import BackupError, PxeError
+from .tables import human
 
 STATE_DIR = ".lfsbuild"
 ROOT_MARKER = "root.json"
@@ -195,14 +196,6 @@ def measure(root: Path, keep: tuple[str, ...] = ()) -> WipePlan:
                 "link" if stat.S_ISLNK(st.st_mode) else "other")
             entries.append(Entry(name, kind, 1, st.st_size if kind == "file" else 0))
     return WipePlan(root, tuple(entries), tuple(k for k in keep if os.path.lexists(root / k)))
-
-
-def human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 # ----------------------------------------------------------------------------- pxe_dir

@@ -32,9 +32,9 @@ from urllib.parse import quote
 
 from .errors import ConfigError
 from lfsbuild.build.plan import StepView
-from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest, human
+from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest
 from .settings import Settings
-from .tables import fmt_duration
+from .tables import fmt_duration, human
 from lfsbuild.build.state import State
 from lfsbuild.build.status import local_sbu, measured_sbu, observed
 

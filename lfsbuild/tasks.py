@@ -271,15 +271,12 @@ def status(c: Context) -> None:
     print(summary)
 
 
-def _owner_cells(w: Any) -> list[str]:
-    """what / type / mode / owner / size / detail of one recorded write."""
-    from lfsbuild.netboot.pxe.manifest import human
-    e = w.entry
-    detail = f"-> {e.target}" if e.target is not None else (
-        f"sha256 {e.sha256[:16]}" if e.sha256 else "")
+def _entry_cells(e: Any) -> list[str]:
+    """what / type / mode / owner / size of one recorded write (a manifest entry)."""
+    from .tables import human
     return [e.kind, e.type, f"{e.mode:04o}" if e.mode is not None else "-",
             f"{e.uid}:{e.gid}" if e.uid is not None else "-",
-            human(e.size) if e.size is not None else "-", detail]
+            human(e.size) if e.size is not None else "-"]
 
 
 @task(help={"path": "a path in $LFS: absolute (/mnt/lfs/usr/bin/gcc), relative to $LFS "
@@ -300,7 +297,10 @@ def owner(c: Context, path: str) -> None:
     now = "" if ans.exists else "; it is not in $LFS now"
     print(f"{ans.path}: last written by {last.step} (stage {last.step.split('/')[0]}, package "
           f"{last.package or 'none'}): {last.entry.kind}{now}")
-    rows = [[w.step, w.package or "-", *_owner_cells(w)] for w in reversed(ans.writes)]
+    rows = [[w.step, w.package or "-", *_entry_cells(w.entry),
+             f"-> {w.entry.target}" if w.entry.target is not None else
+             (f"sha256 {w.entry.sha256[:16]}" if w.entry.sha256 else "")]
+            for w in reversed(ans.writes)]
     print(format_table(["step", "package", "what", "type", "mode", "owner", "size", ""], rows,
                        right=[6]))
     if len(ans.writes) > 1:
@@ -313,7 +313,7 @@ def owner(c: Context, path: str) -> None:
 @friendly
 def files(c: Context, step: str, removed: bool = False) -> None:
     """What one step installed into $LFS: every path created or modified, sizes, totals."""
-    from lfsbuild.netboot.pxe.manifest import human
+    from .tables import human
     from .build.status import installed_files
     from .errors import ManifestError
     st, m, view = installed_files(settings_of(c), step)
@@ -322,10 +322,8 @@ def files(c: Context, step: str, removed: bool = False) -> None:
                             f"run it (`invoke {st.stage} --step {st.name}`); steps finished by "
                             "an lfsbuild without manifests have none")
     shown = [e for e in m.entries if removed or e.kind != "removed"]
-    rows = [[e.kind, e.type, f"{e.mode:04o}" if e.mode is not None else "-",
-             f"{e.uid}:{e.gid}" if e.uid is not None else "-",
-             human(e.size) if e.size is not None else "-",
-             e.path + (f" -> {e.target}" if e.target is not None else "")] for e in shown]
+    rows = [[*_entry_cells(e), e.path + (f" -> {e.target}" if e.target is not None else "")]
+            for e in shown]
     if rows:
         print(format_table(["what", "type", "mode", "owner", "size", "path"], rows, right=[4]))
     gone = m.count("removed")

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lfsbuild.atomic import sha256_file
-from lfsbuild.tables import format_table
+from lfsbuild.tables import format_table, human
 
 MANIFEST = "manifest.json"
 
@@ -80,14 +80,6 @@ class Manifest:
     def summary(self) -> str:
         """The table plus one warning line per missing boot loader: what `invoke pxe` prints."""
         return "\n".join([self.table(), *(f"warning: {m}" for m in self.missing)])
-
-
-def human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 def artifact(out_dir: Path, path: Path, role: str) -> Artifact:
