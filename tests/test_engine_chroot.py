@@ -154,16 +154,24 @@ def test_backup_damage_restore_gives_the_same_tree_and_state(croot):
     run_invoke(["stage3"], croot["env"], check=True)
     before = _tree(croot["lfs"])
     state_before = json.loads((croot["lfs"] / ".lfsbuild/state.json").read_text())["steps"]
+    manifests = croot["lfs"] / ".lfsbuild/manifests"
+    recorded = {p.relative_to(manifests): json.loads(p.read_bytes())
+                for p in manifests.rglob("*.json")}
+    assert recorded
     r = run_invoke(["backup"], croot["env"], check=True)
     assert "backup:" in r.stdout
     shutil.rmtree(croot["lfs"] / "usr/bin")
     (croot["lfs"] / "etc/passwd").write_text("damaged\n")
     (croot["lfs"] / ".lfsbuild/state.json").unlink()
+    shutil.rmtree(manifests)
     r = run_invoke(["restore", "--yes"], croot["env"], check=True)
     assert "restore:" in r.stdout
     assert _tree(croot["lfs"]) == before
     state_after = json.loads((croot["lfs"] / ".lfsbuild/state.json").read_text())["steps"]
     assert state_after == state_before
+    # what each step installed comes back with it: `owner`/`files` answer after a restore
+    assert {p.relative_to(manifests): json.loads(p.read_bytes())
+            for p in manifests.rglob("*.json")} == recorded
     r = run_invoke(["stage3"], croot["env"], check=True)
     assert "all 1 steps done" in r.stdout
 

@@ -6,6 +6,7 @@ manifest, so a restore brings back exactly the steps that produced the tree.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import asdict, dataclass, replace
@@ -16,6 +17,7 @@ from lfsbuild.errors import BackupError, LfsError
 from lfsbuild.settings import Settings
 from lfsbuild.sources.packages import load_packages
 from . import archive
+from . import manifest as manifests
 from .mounts import ensure_nothing_mounted
 from .state import BuildLock, State, StateStore, StepRecord
 
@@ -45,7 +47,10 @@ def create_snapshot(settings: Settings, dest: Path | None = None) -> Path:
         stages = sorted({k.split("/")[0] for k in done})
         manifest = {"stage": stages[-1], "release": load_packages(settings.packages).release,
                     "sbu_seconds": state.sbu_seconds,
-                    "steps": {k: asdict(v) for k, v in sorted(done.items())}}
+                    "steps": {k: asdict(v) for k, v in sorted(done.items())},
+                    # what each step installed: `owner`/`files` answer after a restore too
+                    "manifests": {k: json.loads(m.to_json()) for k in sorted(done)
+                                  if (m := manifests.load(settings.state_dir, k)) is not None}}
         if dest is None:
             dest = backup_dir(settings)
             dest.mkdir(parents=True, exist_ok=True)
@@ -96,6 +101,9 @@ def restore_snapshot(settings: Settings, plan: RestorePlan) -> tuple[Path, dict]
         manifest = archive.restore(plan.archive, settings.root, keep=NOT_IN_SNAPSHOT,
                                   verified=plan.manifest)
         steps = {k: StepRecord(**v) for k, v in manifest.get("steps", {}).items()}
+        shutil.rmtree(settings.state_dir / manifests.MANIFEST_DIR, ignore_errors=True)
+        for record in manifest.get("manifests", {}).values():
+            manifests.save(settings.state_dir, manifests.Manifest.from_json(json.dumps(record)))
         shutil.rmtree(settings.root / "sources" / "build", ignore_errors=True)
         StateStore(settings.state_dir).save(State(steps=steps,
                                                   sbu_seconds=manifest.get("sbu_seconds")))
