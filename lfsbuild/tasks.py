@@ -14,10 +14,11 @@ from invoke import Collection, Context, Exit, task
 
 from . import journey
 from .build import snapshots, stages
-from .build.status import done_fingerprints, release_of, status_rows
+from .build.status import (done_fingerprints, fetch_list, load_book_for, load_sources,
+                           release_of, status_rows)
 from lfsbuild.build.plan import Selection
 from .errors import LfsError
-from lfsbuild.sources.packages import load_packages
+from lfsbuild.sources.packages import Package
 from .settings import Settings, from_config
 from .tables import format_table
 
@@ -49,6 +50,12 @@ def _names(only: str | None) -> list[str]:
     return [n.strip() for n in (only or "").split(",") if n.strip()]
 
 
+def _sources(s: Settings, only: str | None = None) -> list[Package]:
+    """packages.yaml + the selected BLFS recipes' sources; `--only` names from either file."""
+    names = _names(only)
+    return load_sources(s, load_book_for(s)).select(names) if names else fetch_list(s)
+
+
 @task(help={
     "only": "comma-separated package names to fetch (default: all)",
     "fetch_jobs": "parallel downloads (default: the setting of the same name, lfs.fetch_jobs)",
@@ -63,7 +70,7 @@ def fetch(c: Context, only: str | None = None, fetch_jobs: int = 0, offline: boo
     s = settings_of(c)
     if fetch_jobs < 0:
         raise Exit("error: --fetch-jobs must be a positive number", code=1)
-    pkgs = load_packages(s.packages).select(_names(only))
+    pkgs = _sources(s, only)
     report = fetching.fetch_packages(s, pkgs, jobs=fetch_jobs or None, offline=offline,
                                      progress=True if progress else None)
     print(report.summary())
@@ -78,7 +85,7 @@ def verify(c: Context, only: str | None = None) -> None:
     """Re-hash every file in the sources cache against packages.yaml: ok / missing / corrupt."""
     from .sources import fetch as fetching
     s = settings_of(c)
-    pkgs = load_packages(s.packages).select(_names(only))
+    pkgs = _sources(s, only)
     record = fetching.VerifiedRecord(s.sources)
     bad = 0
 
@@ -101,7 +108,7 @@ def mirror(c: Context, dest: str, offline: bool = False) -> None:
     """Write a self-contained flat mirror (all files + MD5SUMS) for lfs.mirrors elsewhere."""
     from .sources import fetch as fetching
     s = settings_of(c)
-    pkgs = load_packages(s.packages).select(None)
+    pkgs = _sources(s)
     report = fetching.fetch_packages(s, pkgs, offline=offline)
     if report.failed:
         raise Exit(f"error: cannot complete the mirror:\n{report.failure_text()}", code=1)
@@ -139,6 +146,8 @@ stage2 = _stage_task("stage2", "book chapter 6: cross-compiled temporary tools")
 stage3 = _stage_task("stage3", "book chapter 7: the chroot and more temporary tools; needs root")
 stage4 = _stage_task("stage4", "book chapter 8: the LFS system itself; needs root")
 stage5 = _stage_task("stage5", "book chapters 9-10: configuration and the kernel; needs root")
+blfs = _stage_task("blfs", "Beyond LFS: the packages lfs.blfs selects, e.g. OpenSSH and dhcpcd; "
+                           "needs root")
 
 
 @task(help={"command": "run this one command instead of an interactive shell"})
@@ -185,14 +194,14 @@ def clean(c: Context) -> None:
     print(f"clean: {s.root} is empty; the sources cache {s.sources} is kept")
 
 
-@task(help={"to": "stop after this stage (stage1 ... stage5, or pxe: the default, everything)",
+@task(help={"to": "stop after this stage (stage1 ... stage5, blfs, or pxe: the default, everything)",
             "host_check": "check the host against the book first (--no-host-check skips it, "
                           "like lfs.host_check: false)",
             "verbose": "stream each step's output live"})
 @friendly
 def build(c: Context, to: str | None = None, host_check: bool = True,
           verbose: bool = False) -> None:
-    """The main job: check-host, fetch, stage1..stage5, pxe, report - resumable; run it again."""
+    """The main job: check-host, fetch, stage1..stage5, blfs, pxe, report - resumable; run it again."""
     s = settings_of(c)
     ran = journey.build(s, to, host_check=host_check, verbose=verbose)
     print(f"build: {' -> '.join(ran) if ran else 'nothing to do'}; done up to {to or 'pxe'}")
@@ -358,6 +367,6 @@ def book_update(c: Context, wget_list: str, md5sums: str, release: str,
         print("book-update: nothing written; run again with --write to apply")
 
 
-ns = Collection(build, fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
-                chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update,
-                report)
+ns = Collection(build, fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, blfs, steps,
+                status, chroot, backup, restore, clean, pxe, boot_test, serve, check_host,
+                book_update, report)
