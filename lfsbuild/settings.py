@@ -125,6 +125,17 @@ def _system(system: Mapping[str, Any], project_dir: Path) -> tuple[tuple[str, st
     return tuple(sorted(values.items()))
 
 
+def private_key_for(value: str, project_dir: Path) -> Path | None:
+    """The private half of lfs.system.authorized_keys when it names `KEY.pub` and `KEY` exists
+    beside it: the key `invoke boot-test --ssh` logs in with unless told otherwise."""
+    text = (value or "").strip()
+    if not text.endswith(".pub") or _KEY_RE.search(text):
+        return None
+    pub = Path(os.path.expanduser(text))
+    key = (pub if pub.is_absolute() else project_dir / pub).with_suffix("")
+    return key if key.is_file() else None
+
+
 def authorized_keys(value: str, project_dir: Path) -> str:
     """lfs.system.authorized_keys as the file's text: the key lines themselves or a file's.
 

@@ -19,14 +19,17 @@ from .build.status import (done_fingerprints, fetch_list, load_book_for, load_so
 from lfsbuild.build.plan import Selection
 from .errors import LfsError
 from lfsbuild.sources.packages import Package
-from .settings import Settings, from_config
+from .settings import Settings, from_config, private_key_for
 from .tables import format_table
 
 
-def settings_of(c: Context) -> Settings:
+def _project(c: Context) -> Path:
     prefix = getattr(c.config, "_project_prefix", None)
-    project = Path(prefix) if prefix else Path.cwd()
-    return from_config(c.config.get("lfs"), project)
+    return Path(prefix) if prefix else Path.cwd()
+
+
+def settings_of(c: Context) -> Settings:
+    return from_config(c.config.get("lfs"), _project(c))
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -288,19 +291,31 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     "marker": "console text that means success",
     "expect_lease": "also require the kernel's own DHCP lease (IP-Config) on the console",
     "memory": "guest RAM in MiB (default: enough for the initrd, at least 1024)",
+    "ssh": "after the marker, log in as root over SSH (127.0.0.1 port forwarded to the guest's "
+           "22, host key checked against the keys `invoke pxe` made), run uname -a and "
+           "cat /etc/hostname, print the answer",
+    "ssh_key": "private key for --ssh (default: lfs.system.authorized_keys's file without .pub)",
+    "ssh_timeout": "seconds after the marker for sshd to answer (--ssh)",
 })
 @friendly
 def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               firmware: str = "bios", transport: str = "http", accel: str = "auto",
               timeout: int = 180, marker: str = "login:", expect_lease: bool = False,
-              memory: int = 0) -> None:
+              memory: int = 0, ssh: bool = False, ssh_key: str | None = None,
+              ssh_timeout: int = 90) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
     from .netboot import boot_test as bt
     s = settings_of(c)
+    key = Path(ssh_key).resolve() if ssh_key else private_key_for(
+        str(((c.config.get("lfs") or {}).get("system") or {}).get("authorized_keys") or ""),
+        _project(c))
     opts = bt.BootOptions(pxe_dir=Path(pxe_dir).resolve() if pxe_dir else s.pxe_dir, nic=nic,
                           firmware=firmware, transport=transport, accel=accel,
                           timeout=timeout, marker=marker, expect_lease=expect_lease,
-                          memory_mb=memory or None)
+                          memory_mb=memory or None, ssh=ssh, ssh_key=key,
+                          ssh_timeout=ssh_timeout)
+    if ssh and nic == "all":
+        raise Exit("error: --ssh logs in to one guest: choose one --nic", code=1)
     if nic == "all":
         results = bt.boot_matrix(opts, bt.nics_for(nic))
         print(bt.results_table(results))
@@ -311,6 +326,9 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
     result = bt.boot(opts)
     print(bt.results_table([result]))
     print(f"console log: {result.console_log}")
+    if ssh:
+        print(f"ssh root@127.0.0.1 -p {result.ssh_port} (host key checked): {opts.ssh_command}")
+        print("\n".join(f"  {line}" for line in result.ssh_output.rstrip("\n").splitlines()))
 
 
 @task(help={"root": "directory to serve (default: lfs.pxe_dir)",

@@ -8,6 +8,7 @@ a real download.
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import yaml
 from conftest import REPO, md5, run_invoke
 from httpserver import FileServer
 from lfsbuild.build.book import BLFS_STAGE, load_book, select_blfs
+from lfsbuild.build.files import place_files, step_files
 from lfsbuild.errors import BookError, ConfigError, DataFileError
 from lfsbuild.settings import DEFAULT_BLFS, authorized_keys, from_config
 from lfsbuild.sources.packages import OPTIONAL, REQUIRED, UNKNOWN_MD5, load_packages, parse_packages
@@ -278,3 +280,93 @@ def test_authorized_keys_refuses_private_keys_and_non_keys(tmp_path):
         authorized_keys(str(bad), tmp_path)
     with pytest.raises(ConfigError, match="lfs.system.authorized_keys"):
         from_config({"system": {"authorized_keys": str(key)}}, tmp_path)
+
+
+# --- recipes' configuration parts, for real ---------------------------------------------------------
+
+def _settings(**system: str):
+    lfs = yaml.safe_load((REPO / "invoke.yaml").read_text())["lfs"]
+    lfs["system"] = {**lfs["system"], **system}
+    return from_config(lfs, REPO)
+
+
+def test_authorized_keys_reach_the_openssh_step_and_its_fingerprint():
+    from lfsbuild.build.state import step_inputs
+    book = load_book(REPO / "book")
+    step = next(s for s in book.stages[BLFS_STAGE] if s.name == "openssh")
+    files = step_files(step, _settings(authorized_keys=f"{ED25519} me"), "12.3")
+    assert files["blfs/root/.ssh/authorized_keys"].decode().startswith(f"{ED25519} me\n")
+    lfs = load_packages(REPO / "packages.yaml").merged(load_packages(PACKAGES))
+    a = step_inputs(step, lfs, _settings(authorized_keys=f"{ED25519} me"))
+    assert a != step_inputs(step, lfs, _settings(authorized_keys=""))  # a new key: a re-run
+
+
+NETWORK_SCRIPT = """case "${1}" in
+   start)
+      # stands for LFS's network script after stage5/010-bootscripts.sh's fix
+      if ip route | grep -q "^default"; then exit 0; fi
+      for file in /etc/sysconfig/ifconfig.*; do /sbin/ifup ${file##*/ifconfig.}; done
+      ;;
+esac
+"""
+
+
+@pytest.fixture
+def dhcpcd_sandbox(tmp_path):
+    """The dhcpcd recipe against a scratch /etc, with a stand-in source tree (configure and
+    make do nothing): what is checked is what the recipe configures."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("a scratch /etc needs root and unshare (mount namespace)")
+    etc = tmp_path / "etc"
+    (etc / "rc.d/init.d").mkdir(parents=True)
+    (etc / "sysconfig").mkdir()
+    (etc / "rc.d/init.d/network").write_text(NETWORK_SCRIPT)
+    os.symlink("/proc/net/pnp", etc / "resolv.conf")
+    step = next(s for s in load_book(REPO / "book").stages[BLFS_STAGE] if s.name == "dhcpcd")
+
+    def run(**system: str) -> subprocess.CompletedProcess:
+        work = tmp_path / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "src/blfs-bootscripts").mkdir(parents=True)
+        (work / "src/configure").write_text("#!/bin/sh\necho configured \"$@\"\n")
+        (work / "src/configure").chmod(0o755)
+        (work / "src/Makefile").write_text("all:\ninstall:\n")
+        (work / "src/blfs-bootscripts/Makefile").write_text("install-service-dhcpcd:\n\t@echo service\n")
+        place_files(step_files(step, _settings(**system), "12.3"), work / "files")
+        script = f'mount --bind "{etc}" /etc && cd "{work}/src" && exec bash -e "{step.path}"'
+        return subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", script],
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "WORK_DIR": str(work),
+                                   "LC_ALL": "POSIX"}, capture_output=True, text=True, timeout=60)
+    return etc, run
+
+
+def test_dhcpcd_recipe_hands_the_nic_to_dhcpcd(dhcpcd_sandbox):
+    etc, run = dhcpcd_sandbox
+    res = run(network="dhcp", nic="eth1")
+    assert res.returncode == 0, res.stderr
+    assert "--disable-privsep" in res.stdout and "service" in res.stdout
+    conf = (etc / "sysconfig/ifconfig.eth1").read_text()
+    assert 'IFACE="eth1"' in conf and 'SERVICE="dhcpcd"' in conf
+    assert 'DHCP_START="-b -q -h $HOSTNAME --persistent --noipv4ll"' in conf
+    network = (etc / "rc.d/init.d/network").read_text()
+    assert 'grep -q "^default"' not in network and "/sbin/ifup" in network
+    assert not os.path.lexists(etc / "resolv.conf")  # dhcpcd writes it from each lease
+    assert run(network="dhcp", nic="eth1").returncode == 0  # a re-run works too
+
+
+def test_dhcpcd_recipe_leaves_a_static_network_alone(dhcpcd_sandbox):
+    etc, run = dhcpcd_sandbox
+    res = run(network="static")
+    assert res.returncode == 0, res.stderr
+    assert "no interface is handed to dhcpcd" in res.stderr
+    assert not list((etc / "sysconfig").glob("ifconfig.*"))
+    assert 'grep -q "^default"' in (etc / "rc.d/init.d/network").read_text()
+    assert os.readlink(etc / "resolv.conf") == "/proc/net/pnp"
+
+
+def test_dhcpcd_recipe_fails_when_the_network_script_is_not_the_expected_one(dhcpcd_sandbox):
+    etc, run = dhcpcd_sandbox
+    script = etc / "rc.d/init.d/network"
+    script.write_text(NETWORK_SCRIPT.replace("then exit 0", "then return 0"))  # unfixed stage 5
+    res = run(network="dhcp")
+    assert res.returncode == 1 and "dhcpcd would never start" in res.stderr
