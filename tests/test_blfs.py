@@ -370,3 +370,21 @@ def test_dhcpcd_recipe_fails_when_the_network_script_is_not_the_expected_one(dhc
     script.write_text(NETWORK_SCRIPT.replace("then exit 0", "then return 0"))  # unfixed stage 5
     res = run(network="dhcp")
     assert res.returncode == 1 and "dhcpcd would never start" in res.stderr
+
+
+def test_build_runs_blfs_after_stage5_only_when_something_is_selected(tmp_path, monkeypatch):
+    """journey.build's order: the book's stages, then blfs, then pxe; an empty lfs.blfs skips it."""
+    from lfsbuild import journey
+    root = _book(tmp_path, {"010-tool.sh": ""})
+    (root / "stage5").mkdir()
+    (root / "stage5" / "010-b.sh").write_text("# B\n:\n")
+    pk = tmp_path / "p.yaml"
+    pk.write_text("release: 't'\npackages: []\n")
+    ran: list[str] = []
+    monkeypatch.setattr(journey, "preflight", lambda *a, **k: None)
+    monkeypatch.setattr(journey, "run_stage", lambda s, stage, **k: ran.append(stage))
+    for blfs, expected in (("tool", ["stage1", "stage5", "blfs"]), ("", ["stage1", "stage5"])):
+        ran.clear()
+        s = from_config({"root": str(tmp_path / "lfs"), "book": str(root), "packages": str(pk),
+                         "blfs_packages": str(pk), "blfs": blfs}, REPO)
+        assert journey.build(s, to="blfs") == expected == ran

@@ -220,3 +220,23 @@ def test_ssh_options_and_verdicts(tmp_path):
                "SHA256:abc.\nHost key verification failed.\n")
     assert "another host key" in ssh_verdict(255, changed) and "SHA256:abc" in ssh_verdict(255, changed)
     assert "refused the login key" in ssh_verdict(255, "root@127.0.0.1: Permission denied (publickey).")
+
+
+def test_initrd_host_keys_replace_the_trees_own(tmp_path):
+    """A key some earlier build left in the tree never reaches a node: the generated one wins."""
+    from lfsbuild.netboot.pxe.hostkeys import KeyFile
+    from lfsbuild.netboot.pxe.initrd import InitrdSpec, iter_entries
+    root = tmp_path / "root"
+    (root / "etc/ssh").mkdir(parents=True)
+    (root / "etc/ssh/ssh_host_ed25519_key").write_text("baked into the image")
+    os.chmod(root / "etc/ssh/ssh_host_ed25519_key", 0o644)
+    spec = InitrdSpec(rootfs=root, extra_files=(
+        KeyFile("etc/ssh/ssh_host_ed25519_key", b"generated", 0o600),
+        KeyFile("var/lib/new/key", b"x", 0o600)))
+    entries = list(iter_entries(spec))
+    names = [e.name for e in entries]
+    assert len(names) == len(set(names))
+    by = {e.name: e for e in entries}
+    key = by["etc/ssh/ssh_host_ed25519_key"]
+    assert key.data == b"generated" and stat.S_IMODE(key.mode) == 0o600 and key.uid == 0
+    assert stat.S_ISDIR(by["var/lib/new"].mode) and by["var/lib/new/key"].data == b"x"
