@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
+from typing import BinaryIO, Callable, ContextManager, Iterator
 
 from lfsbuild.errors import BootTestError
 from lfsbuild.netboot.pxe.hostkeys import public_keys, secrets_dir
@@ -414,7 +414,7 @@ def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
     return ok, text, code
 
 
-def _drain(fd: int, out: "object | None") -> None:
+def _drain(fd: int, out: BinaryIO | None) -> None:
     """Copy the console to the log until QEMU closes it (while `after` runs)."""
     while True:
         try:
@@ -424,8 +424,8 @@ def _drain(fd: int, out: "object | None") -> None:
         if not chunk:
             return
         if out is not None:
-            out.write(chunk)  # type: ignore[attr-defined]
-            out.flush()  # type: ignore[attr-defined]
+            out.write(chunk)
+            out.flush()
 
 
 def _stage(text: str) -> str:
