@@ -38,6 +38,8 @@ class Settings:
     pxe_dir: Path = Path("build/pxe")  # netboot artifacts: what a TFTP/HTTP server serves
     host_check: bool = True       # stage1 checks the host against the book's chapter 2 first
     bootloader: str = "none"      # none (the target is PXE) | grub (installed on lfs.system.boot_disk)
+    blfs: tuple[str, ...] = ()    # BLFS recipes (book/blfs/) to build after stage 5, by name
+    blfs_packages: Path = Path("packages-blfs.yaml")  # their sources: BLFS's own list, not the LFS book's
 
     @property
     def state_dir(self) -> Path:
@@ -95,8 +97,9 @@ def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
         bootloader=_choice(cfg.get("bootloader"), "bootloader", ("none", "grub")),
         overlay=path("overlay", "") if cfg.get("overlay") else None,
         tests=_choice(cfg.get("tests"), "tests", ("none", "critical", "all")),
-        system=tuple(sorted((str(k), "" if v is None else str(v))
-                            for k, v in (cfg.get("system") or {}).items())),
+        system=_system(cfg.get("system") or {}, project_dir),
+        blfs=_blfs(cfg.get("blfs")),
+        blfs_packages=path("blfs_packages", "packages-blfs.yaml"),
     )
     check_places(settings)
     return settings
@@ -188,6 +191,89 @@ MAX_JOBS = 4096
 MAX_FETCH_JOBS = 64
 MAX_RETRIES = 100
 MAX_TIMEOUT = 86400.0
+
+
+DEFAULT_BLFS = ("openssh", "dhcpcd")
+KEY_TYPES = ("ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
+             "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
+             "sk-ecdsa-sha2-nistp256@openssh.com")
+_KEY_RE = re.compile(r"(?:^|\s)(" + "|".join(re.escape(t) for t in KEY_TYPES) +
+                     r")\s+[A-Za-z0-9+/]+={0,3}(?:\s|$)")
+
+
+def _blfs(value: Any) -> tuple[str, ...]:
+    """lfs.blfs: a YAML list, or a string of names separated by spaces/commas.
+
+    The project default is a string so that an environment variable can override it
+    (invoke cannot turn INVOKE_LFS_BLFS into a list): `INVOKE_LFS_BLFS= invoke build` builds
+    no BLFS package. Absent (None) means the default; an empty list or string means none.
+    Whether the names exist is the book's question (`book.select_blfs`), asked at load time.
+    """
+    if value is None:
+        return DEFAULT_BLFS
+    items = re.split(r"[\s,]+", value.strip()) if isinstance(value, str) else list(value)
+    names = tuple(dict.fromkeys(str(i).strip() for i in items if str(i).strip()))
+    for name in names:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9+._-]*", name):
+            raise ConfigError(f"lfs.blfs: {name!r} is not a recipe name",
+                              "list BLFS recipe names, e.g. [openssh, dhcpcd] (book/blfs/)")
+    return names
+
+
+def _system(system: Mapping[str, Any], project_dir: Path) -> tuple[tuple[str, str], ...]:
+    values = {str(k): "" if v is None else str(v) for k, v in system.items()}
+    # always there: the OpenSSH recipe's template renders it, set or not
+    values["authorized_keys"] = authorized_keys(values.get("authorized_keys", ""), project_dir)
+    return tuple(sorted(values.items()))
+
+
+def private_key_for(value: str, project_dir: Path) -> Path | None:
+    """The private half of lfs.system.authorized_keys when it names `KEY.pub` and `KEY` exists
+    beside it: the key `invoke boot-test --ssh` logs in with unless told otherwise."""
+    text = (value or "").strip()
+    if not text.endswith(".pub") or _KEY_RE.search(text):
+        return None
+    pub = Path(os.path.expanduser(text))
+    key = (pub if pub.is_absolute() else project_dir / pub).with_suffix("")
+    return key if key.is_file() else None
+
+
+def authorized_keys(value: str, project_dir: Path) -> str:
+    """lfs.system.authorized_keys as the file's text: the key lines themselves or a file's.
+
+    Checked here, once, because a wrong value is only noticed at the first failed SSH login of
+    a netbooted machine: a private key is refused outright (it must never enter an image), a
+    path must exist, every line must be an OpenSSH public key (options before it are allowed).
+    """
+    text = value.strip()
+    if not text:
+        return ""
+    if not _KEY_RE.search(text):
+        path = Path(os.path.expanduser(text))
+        path = path if path.is_absolute() else project_dir / path
+        if "\n" in text or not path.is_file():
+            raise ConfigError(f"lfs.system.authorized_keys: {text[:60]!r} is neither a public key "
+                              f"nor a readable file",
+                              "give the path of a public key file (~/.ssh/id_ed25519.pub) or the "
+                              "key line itself (ssh-ed25519 AAAA... you@host)")
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"lfs.system.authorized_keys: cannot read {path}: {exc}") from None
+        where = str(path)
+    else:
+        where = "the setting"
+    if "PRIVATE KEY" in text:
+        raise ConfigError(f"lfs.system.authorized_keys: {where} holds a PRIVATE key; it must "
+                          f"never go into an image",
+                          "give the public half (the .pub file next to it)")
+    for no, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not line.lstrip().startswith("#") and not _KEY_RE.search(line):
+            raise ConfigError(f"lfs.system.authorized_keys: line {no} of {where} is not an "
+                              f"OpenSSH public key: {line[:60]!r}",
+                              f"each line: [options] TYPE BASE64 [comment], TYPE one of "
+                              f"{', '.join(KEY_TYPES[:3])} ...")
+    return text + "\n"
 
 
 def _bool(value: Any, key: str) -> bool:

@@ -14,18 +14,22 @@ from invoke import Collection, Context, Exit, task
 
 from . import journey
 from .build import snapshots, stages
-from .build.status import done_fingerprints, release_of, status_rows
+from .build.status import (done_fingerprints, fetch_list, load_book_for, load_sources,
+                           release_of, status_rows)
 from lfsbuild.build.plan import Selection
 from .errors import LfsError
-from lfsbuild.sources.packages import load_packages
-from .settings import Settings, from_config
+from lfsbuild.sources.packages import Package
+from .settings import Settings, from_config, private_key_for
 from .tables import format_table
 
 
-def settings_of(c: Context) -> Settings:
+def _project(c: Context) -> Path:
     prefix = getattr(c.config, "_project_prefix", None)
-    project = Path(prefix) if prefix else Path.cwd()
-    return from_config(c.config.get("lfs"), project)
+    return Path(prefix) if prefix else Path.cwd()
+
+
+def settings_of(c: Context) -> Settings:
+    return from_config(c.config.get("lfs"), _project(c))
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,6 +53,12 @@ def _names(only: str | None) -> list[str]:
     return [n.strip() for n in (only or "").split(",") if n.strip()]
 
 
+def _sources(s: Settings, only: str | None = None) -> list[Package]:
+    """packages.yaml + the selected BLFS recipes' sources; `--only` names from either file."""
+    names = _names(only)
+    return load_sources(s, load_book_for(s)).select(names) if names else fetch_list(s)
+
+
 @task(help={
     "only": "comma-separated package names to fetch (default: all)",
     "fetch_jobs": "parallel downloads (default: the setting of the same name, lfs.fetch_jobs)",
@@ -63,7 +73,7 @@ def fetch(c: Context, only: str | None = None, fetch_jobs: int = 0, offline: boo
     s = settings_of(c)
     if fetch_jobs < 0:
         raise Exit("error: --fetch-jobs must be a positive number", code=1)
-    pkgs = load_packages(s.packages).select(_names(only))
+    pkgs = _sources(s, only)
     report = fetching.fetch_packages(s, pkgs, jobs=fetch_jobs or None, offline=offline,
                                      progress=True if progress else None)
     print(report.summary())
@@ -78,7 +88,7 @@ def verify(c: Context, only: str | None = None) -> None:
     """Re-hash every file in the sources cache against packages.yaml: ok / missing / corrupt."""
     from .sources import fetch as fetching
     s = settings_of(c)
-    pkgs = load_packages(s.packages).select(_names(only))
+    pkgs = _sources(s, only)
     record = fetching.VerifiedRecord(s.sources)
     bad = 0
 
@@ -101,7 +111,7 @@ def mirror(c: Context, dest: str, offline: bool = False) -> None:
     """Write a self-contained flat mirror (all files + MD5SUMS) for lfs.mirrors elsewhere."""
     from .sources import fetch as fetching
     s = settings_of(c)
-    pkgs = load_packages(s.packages).select(None)
+    pkgs = _sources(s)
     report = fetching.fetch_packages(s, pkgs, offline=offline)
     if report.failed:
         raise Exit(f"error: cannot complete the mirror:\n{report.failure_text()}", code=1)
@@ -139,6 +149,8 @@ stage2 = _stage_task("stage2", "book chapter 6: cross-compiled temporary tools")
 stage3 = _stage_task("stage3", "book chapter 7: the chroot and more temporary tools; needs root")
 stage4 = _stage_task("stage4", "book chapter 8: the LFS system itself; needs root")
 stage5 = _stage_task("stage5", "book chapters 9-10: configuration and the kernel; needs root")
+blfs = _stage_task("blfs", "Beyond LFS: the packages lfs.blfs selects, e.g. OpenSSH and dhcpcd; "
+                           "needs root")
 
 
 @task(help={"command": "run this one command instead of an interactive shell"})
@@ -226,14 +238,14 @@ def confirm(question: str, yes: bool, task_name: str) -> None:
         raise LfsError(f"{task_name}: not confirmed; nothing was deleted")
 
 
-@task(help={"to": "stop after this stage (stage1 ... stage5, or pxe: the default, everything)",
+@task(help={"to": "stop after this stage (stage1 ... stage5, blfs, or pxe: the default, everything)",
             "host_check": "check the host against the book first (--no-host-check skips it, "
                           "like lfs.host_check: false)",
             "verbose": "stream each step's output live"})
 @friendly
 def build(c: Context, to: str | None = None, host_check: bool = True,
           verbose: bool = False) -> None:
-    """The main job: check-host, fetch, stage1..stage5, pxe, report - resumable; run it again."""
+    """The main job: check-host, fetch, stage1..stage5, blfs, pxe, report - resumable; run it again."""
     s = settings_of(c)
     ran = journey.build(s, to, host_check=host_check, verbose=verbose)
     print(f"build: {' -> '.join(ran) if ran else 'nothing to do'}; done up to {to or 'pxe'}")
@@ -383,19 +395,31 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     "marker": "console text that means success",
     "expect_lease": "also require the kernel's own DHCP lease (IP-Config) on the console",
     "memory": "guest RAM in MiB (default: enough for the initrd, at least 1024)",
+    "ssh": "after the marker, log in as root over SSH (127.0.0.1 port forwarded to the guest's "
+           "22, host key checked against the keys `invoke pxe` made), run uname -a and "
+           "cat /etc/hostname, print the answer",
+    "ssh_key": "private key for --ssh (default: lfs.system.authorized_keys's file without .pub)",
+    "ssh_timeout": "seconds after the marker for sshd to answer (--ssh)",
 })
 @friendly
 def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               firmware: str = "bios", transport: str = "http", accel: str = "auto",
               timeout: int = 180, marker: str = "login:", expect_lease: bool = False,
-              memory: int = 0) -> None:
+              memory: int = 0, ssh: bool = False, ssh_key: str | None = None,
+              ssh_timeout: int = 90) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
     from .netboot import boot_test as bt
     s = settings_of(c)
+    key = Path(ssh_key).resolve() if ssh_key else private_key_for(
+        str(((c.config.get("lfs") or {}).get("system") or {}).get("authorized_keys") or ""),
+        _project(c))
     opts = bt.BootOptions(pxe_dir=Path(pxe_dir).resolve() if pxe_dir else s.pxe_dir, nic=nic,
                           firmware=firmware, transport=transport, accel=accel,
                           timeout=timeout, marker=marker, expect_lease=expect_lease,
-                          memory_mb=memory or None)
+                          memory_mb=memory or None, ssh=ssh, ssh_key=key,
+                          ssh_timeout=ssh_timeout)
+    if ssh and nic == "all":
+        raise Exit("error: --ssh logs in to one guest: choose one --nic", code=1)
     if nic == "all":
         results = bt.boot_matrix(opts, bt.nics_for(nic))
         print(bt.results_table(results))
@@ -406,6 +430,9 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
     result = bt.boot(opts)
     print(bt.results_table([result]))
     print(f"console log: {result.console_log}")
+    if ssh:
+        print(f"ssh root@127.0.0.1 -p {result.ssh_port} (host key checked): {opts.ssh_command}")
+        print("\n".join(f"  {line}" for line in result.ssh_output.rstrip("\n").splitlines()))
 
 
 @task(help={"root": "directory to serve (default: lfs.pxe_dir)",
@@ -462,6 +489,6 @@ def book_update(c: Context, wget_list: str, md5sums: str, release: str,
         print("book-update: nothing written; run again with --write to apply")
 
 
-ns = Collection(build, fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, steps, status,
-                owner, files, chroot, backup, restore, clean, pxe, boot_test, serve, check_host, book_update,
-                report)
+ns = Collection(build, fetch, verify, mirror, stage1, stage2, stage3, stage4, stage5, blfs, steps,
+                status, owner, files, chroot, backup, restore, clean, pxe, boot_test, serve,
+                check_host, book_update, report)

@@ -59,7 +59,8 @@ def invoke_env(tmp_path: Path):
     def make(**lfs: str) -> dict[str, str]:
         env = dict(os.environ)
         env.update({"INVOKE_LFS_ROOT": str(tmp_path / "lfs"),
-                    "INVOKE_LFS_SOURCES": str(tmp_path / "sources")})
+                    "INVOKE_LFS_SOURCES": str(tmp_path / "sources"),
+                    "INVOKE_LFS_BLFS": ""})  # no BLFS sources unless a test asks for them
         env.update({f"INVOKE_LFS_{k.upper()}": str(v) for k, v in lfs.items()})
         return env
     return make

@@ -11,16 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lfsbuild.errors import BookError
+from lfsbuild.errors import BookError, ConfigError
 
 if TYPE_CHECKING:
     from lfsbuild.sources.packages import PackageList
 
 RUN_MODES = ("user", "root", "chroot")
 TEST_KINDS = ("critical", "optional")
-KEYS = ("section", "package", "extra", "patches", "versions", "files", "sbu", "run", "tests")
+KEYS = ("section", "package", "extra", "patches", "versions", "files", "sbu", "run", "tests",
+        "requires")
 FILE_RE = re.compile(r"^(\d+)-([a-z0-9][a-z0-9+._-]*)\.sh$")
 STAGE_RE = re.compile(r"^stage(\d+)$")
+# book/blfs/: recipes from Beyond Linux From Scratch. Its own directory, not a `stage6`, because
+# it is another book (section ids like `openssh`, not `ch-...`) whose steps run only when the
+# setting lfs.blfs selects them; it always comes after the numbered stages of the LFS book.
+BLFS_STAGE = "blfs"
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class Step:
     tests: str | None = None  # "critical" | "optional": the step has a test suite (stage 4)
     versions: tuple[str, ...] = ()  # other packages whose version the recipe needs: NAME_VERSION
     files: tuple[str, ...] = ()     # paths under the repo's chroot/ copied to $WORK_DIR/files
+    requires: tuple[str, ...] = ()  # steps of the same stage that must be selected too (BLFS)
 
     @property
     def id(self) -> str:
@@ -59,6 +65,7 @@ class Step:
 class Book:
     root: Path
     stages: dict[str, tuple[Step, ...]]
+    blfs_available: tuple[str, ...] = ()  # every recipe in blfs/, selected by lfs.blfs or not
 
     def steps(self, stage: str) -> tuple[Step, ...]:
         if stage not in self.stages:
@@ -88,7 +95,56 @@ def load_book(root: str | Path) -> Book:
     stage_dirs = sorted((d for d in root.iterdir() if d.is_dir() and STAGE_RE.match(d.name)),
                         key=lambda d: int(STAGE_RE.match(d.name).group(1)))
     stages = {d.name: tuple(load_stage(d)) for d in stage_dirs}
-    return Book(root=root, stages=stages)
+    if (root / BLFS_STAGE).is_dir():
+        stages[BLFS_STAGE] = tuple(load_stage(root / BLFS_STAGE))
+    for steps in stages.values():
+        check_requires(steps)
+    blfs = tuple(s.name for s in stages.get(BLFS_STAGE, ()))
+    return Book(root=root, stages=stages, blfs_available=blfs)
+
+
+def check_requires(steps: tuple[Step, ...]) -> None:
+    """`#: requires:` names an earlier step of the same stage: what it builds on is built first."""
+    order = {s.name: i for i, s in enumerate(steps)}
+    for i, step in enumerate(steps):
+        for name in step.requires:
+            if name not in order:
+                raise BookError(f"{step.path}: requires {name!r}, which is no recipe of "
+                                f"{step.stage}", f"recipes of {step.stage}: {', '.join(order)}")
+            if order[name] >= i:
+                raise BookError(f"{step.path}: requires {name!r}, whose recipe runs after it",
+                                "give the required recipe a lower number (010-...) so it is "
+                                "built first")
+
+
+def select_blfs(book: Book, names: tuple[str, ...]) -> Book:
+    """The book with only the BLFS recipes `lfs.blfs` names, or a refusal naming what is wrong.
+
+    Pure, and called when the book is loaded for a build, so an unknown name or a missing
+    dependency stops `invoke build` before its first step, not after hours of stage 4. The
+    selected steps keep the directory's order (dependencies first), whatever the list's order.
+    A book without a blfs/ directory (a book of your own) builds no BLFS packages.
+    """
+    if BLFS_STAGE not in book.stages:
+        return book
+    steps = book.stages[BLFS_STAGE]
+    by_name = {s.name: s for s in steps}
+    unknown = [n for n in dict.fromkeys(names) if n not in by_name]
+    if unknown:
+        raise ConfigError(f"lfs.blfs: no BLFS recipe named {', '.join(unknown)}",
+                          f"the BLFS packages there are (book/{BLFS_STAGE}/): "
+                          f"{', '.join(by_name) or 'none'}")
+    chosen = set(names)
+    missing = [(s.name, [r for r in s.requires if r not in chosen])
+               for s in steps if s.name in chosen]
+    missing = [(n, m) for n, m in missing if m]
+    if missing:
+        what = "; ".join(f"{n} requires {', '.join(m)}" for n, m in missing)
+        need = sorted({r for _, m in missing for r in m})
+        raise ConfigError(f"lfs.blfs: {what}, which lfs.blfs does not select",
+                          f"add {', '.join(need)} to lfs.blfs (or leave out what needs them)")
+    return Book(root=book.root, blfs_available=book.blfs_available,
+                stages={**book.stages, BLFS_STAGE: tuple(s for s in steps if s.name in chosen)})
 
 
 def load_stage(directory: Path) -> list[Step]:
@@ -146,7 +202,8 @@ def parse_recipe(path: Path, stage: str) -> Step:
                 patches=tuple(fields.get("patches", "").split()), sbu=sbu,
                 section=fields.get("section") or None, tests=fields.get("tests") or None,
                 versions=tuple(fields.get("versions", "").split()),
-                files=tuple(fields.get("files", "").split()))
+                files=tuple(fields.get("files", "").split()),
+                requires=tuple(fields.get("requires", "").split()))
 
 
 def recipes_using(book_dir: Path, names: list[str]) -> dict[str, list[str]]:

@@ -12,8 +12,9 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from lfsbuild.errors import FetchError, LfsError, NeedsRoot
+from lfsbuild.errors import ConfigError, FetchError, LfsError, NeedsRoot
 from lfsbuild.settings import Settings
+from .book import BLFS_STAGE
 from .plan import Plan, Selection, StepView, plan_stage
 from .runner import RunContext, repair_stale, run_plan
 from .state import BuildLock
@@ -77,6 +78,9 @@ def run_stage(settings: Settings, stage: str, sel: Selection = Selection(), *,
               resume: str | None = None) -> Plan:
     """Run what `stage` still needs under `sel`; `resume` is the command that continues it."""
     world = load_world(settings)
+    if stage == BLFS_STAGE and BLFS_STAGE in world.book.stages and not world.book.stages[stage]:
+        raise ConfigError("no BLFS package is selected: lfs.blfs is empty",
+                          f"set lfs.blfs to some of: {', '.join(world.book.blfs_available)}")
     if dry_run:
         plan = plan_stage(world.views(), stage, sel)
         out.write(describe(plan) + "\n")

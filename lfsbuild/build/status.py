@@ -14,9 +14,9 @@ from pathlib import Path
 from lfsbuild.errors import BookError
 from lfsbuild.settings import Settings
 from lfsbuild.tables import fmt_duration
-from lfsbuild.sources.packages import PackageList, load_packages
+from lfsbuild.sources.packages import Package, PackageList, load_packages
 from . import manifest
-from .book import Book, Step, load_book
+from .book import BLFS_STAGE, Book, Step, load_book, select_blfs
 from .plan import StepView, survey
 from .state import BuildLock, State, StateStore
 
@@ -36,9 +36,39 @@ class World:
 
 
 def load_world(settings: Settings) -> World:
+    book = load_book_for(settings)
     store = StateStore(settings.state_dir)
-    return World(settings, load_book(settings.book), load_packages(settings.packages), store,
-                 store.load())
+    return World(settings, book, load_sources(settings, book), store, store.load())
+
+
+def load_book_for(settings: Settings) -> Book:
+    """The recipes a build with these settings runs: the LFS book plus the BLFS recipes that
+    lfs.blfs selects (unknown names and unselected dependencies refused here, before any step)."""
+    return select_blfs(load_book(settings.book), settings.blfs)
+
+
+def load_sources(settings: Settings, book: Book) -> PackageList:
+    """packages.yaml, plus the BLFS packages file when the book has BLFS steps selected.
+
+    Two files so packages.yaml stays exactly the LFS book's list (book-update rewrites it from
+    the release's own lists); both are validated the same way and a name may be in only one.
+    """
+    packages = load_packages(settings.packages)
+    if not book.stages.get(BLFS_STAGE):
+        return packages
+    return packages.merged(load_packages(settings.blfs_packages))
+
+
+def fetch_list(settings: Settings) -> list[Package]:
+    """What `invoke fetch`/`verify`/`mirror` cover: all of packages.yaml plus the sources of
+    the selected BLFS recipes (not every entry of the BLFS file: only what will be built)."""
+    book = load_book_for(settings)
+    packages = load_sources(settings, book)
+    lfs = load_packages(settings.packages)
+    names = list(lfs.packages)
+    for step in book.stages.get(BLFS_STAGE, ()):
+        names += [n for n in step.needs if n not in names]
+    return [packages.get(n) for n in names]
 
 
 def observed(settings: Settings) -> tuple[World, list[StepView], bool]:

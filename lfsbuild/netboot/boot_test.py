@@ -18,15 +18,17 @@ import os
 import re
 import select
 import shutil
+import socket
 import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
+from typing import BinaryIO, Callable, ContextManager, Iterator
 
 from lfsbuild.errors import BootTestError
 from lfsbuild.netboot.serve import BootServer, Transfer
+from lfsbuild.netboot.pxe.hostkeys import public_keys, secrets_dir
 from lfsbuild.netboot.pxe.manifest import Manifest
 from lfsbuild.tables import format_table
 
@@ -131,6 +133,10 @@ class BootOptions:
     server: ServerFactory | None = None
     qemu: str = "qemu-system-x86_64"
     expect_lease: bool = False  # also require the kernel's own DHCP (ip=dhcp) to have succeeded
+    ssh: bool = False           # after the marker, log in over SSH (host port -> guest port 22)
+    ssh_key: Path | None = None  # private key for root's login (None: ssh's own defaults/agent)
+    ssh_timeout: float = 90.0   # seconds, from the marker, for sshd to answer
+    ssh_command: str = "uname -a; cat /etc/hostname"
 
 
 @dataclass
@@ -148,6 +154,8 @@ class BootResult:
     retransmits: int | None = None    # TFTP data blocks the server had to send again
     tail: list[str] = field(default_factory=list)
     problem: str = ""
+    ssh_output: str = ""        # what the SSH command printed (--ssh)
+    ssh_port: int | None = None
 
     @property
     def throughput(self) -> float | None:
@@ -198,11 +206,18 @@ def bootfile(opts: BootOptions, ep: Endpoints) -> str:
     return f"tftp://{GUEST_HOST}:{ep.tftp_port}/{name}"
 
 
-def qemu_argv(opts: BootOptions, ep: Endpoints, accel: str, vars_copy: Path | None) -> list[str]:
-    """The full QEMU command line for one boot (pure given its inputs)."""
+def qemu_argv(opts: BootOptions, ep: Endpoints, accel: str, vars_copy: Path | None,
+              ssh_port: int | None = None) -> list[str]:
+    """The full QEMU command line for one boot (pure given its inputs).
+
+    `ssh_port`: a port on the host's 127.0.0.1 (never another address: the guest's sshd is
+    nobody else's business) forwarded to the guest's port 22 by user-mode networking.
+    """
     netdev = f"user,id=n0,bootfile={bootfile(opts, ep)}"
     if ep.tftp_port is None:
         netdev += f",tftp={ep.root}"
+    if ssh_port is not None:
+        netdev += f",hostfwd=tcp:127.0.0.1:{ssh_port}-:22"
     memory = opts.memory_mb or guest_memory_mb(opts.pxe_dir)
     argv = [opts.qemu, "-accel", accel, "-m", str(memory), "-display", "none",
             "-machine", "graphics=off", "-serial", "stdio", "-monitor", "none", "-no-reboot",
@@ -245,6 +260,17 @@ def validate(opts: BootOptions) -> None:
     if shutil.which(opts.qemu) is None:
         raise BootTestError(f"{opts.qemu} is not installed",
                             "install the Debian package qemu-system-x86 (apt-get install qemu-system-x86)")
+    if opts.ssh:
+        if shutil.which("ssh") is None:
+            raise BootTestError("--ssh logs in with the host's OpenSSH client, which is not installed",
+                                "install the Debian package openssh-client")
+        if not public_keys(secrets_dir(opts.pxe_dir)):
+            raise BootTestError(f"--ssh: no SSH host keys in {secrets_dir(opts.pxe_dir)}, so there is "
+                                f"nothing to check the guest's host key against",
+                                "run `invoke pxe` on a root with an SSH server (it makes the keys)")
+        if opts.ssh_key is not None and not opts.ssh_key.is_file():
+            raise BootTestError(f"--ssh-key {opts.ssh_key} does not exist",
+                                "give the private key whose .pub is in lfs.system.authorized_keys")
 
 
 # ---------------------------------------------------------------- acting
@@ -283,10 +309,12 @@ def _manifest_kernel(pxe_dir: Path) -> str:
 
 
 def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
-           timeout: float) -> tuple[bool, str, int | None]:
+           timeout: float, after: Callable[[], None] | None = None) -> tuple[bool, str, int | None]:
     """Run QEMU, feed its console to `done` until it says yes, QEMU exits or time runs out.
 
-    Returns (done?, console text, exit code or None if we stopped it).
+    `after` runs once `done` said yes, with the guest still running (the SSH login); the
+    console keeps being read into the log meanwhile, or a guest writing to a full pipe would
+    stall. Returns (done?, console text, exit code or None if we stopped it).
     """
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
@@ -314,6 +342,14 @@ def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
             if not ok and is_fatal(text):
                 time.sleep(0.5)
                 break
+        if ok and after is not None:
+            drain = threading.Thread(target=_drain, args=(fd, out), daemon=True)
+            drain.start()
+            try:
+                after()
+            finally:
+                proc.terminate()
+                drain.join(10)
     finally:
         code = proc.poll()
         if code is None:
@@ -327,6 +363,20 @@ def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
             out.close()
         proc.stdout.close()
     return ok, text, code
+
+
+def _drain(fd: int, out: BinaryIO | None) -> None:
+    """Copy the console to the log until QEMU closes it (while `after` runs)."""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        if out is not None:
+            out.write(chunk)
+            out.flush()
 
 
 def _stage(text: str) -> str:
@@ -357,6 +407,82 @@ def _diagnose(stage: str, exit_code: int | None, text: str, accel: str) -> str:
 
 LEASE_LINE = "IP-Config: Complete"
 
+# ---------------------------------------------------------------- SSH (--ssh)
+
+#: ssh's words for "the host key is not the one we trust": stop at once, this is the answer
+HOSTKEY_FAIL = re.compile(r"Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|"
+                          r"host key is known for .* and you have requested strict checking")
+AUTH_FAIL = re.compile(r"Permission denied \(")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for QEMU's hostfwd."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def known_hosts(pxe_dir: Path, port: int) -> str:
+    """known_hosts lines for the guest as reached through the forwarded port: exactly the
+    public host keys `invoke pxe` made for this tree, nothing else."""
+    return "".join(f"[127.0.0.1]:{port} {kind} {b64}\n"
+                   for kind, b64 in public_keys(secrets_dir(pxe_dir)))
+
+
+def ssh_argv(port: int, known: Path, key: Path | None, command: str) -> list[str]:
+    """The host's ssh with strict host-key checking against `known` only, no config file, no
+    password prompt, no agent fallback when a key is given."""
+    argv = ["ssh", "-F", "/dev/null", "-p", str(port), "-o", "BatchMode=yes",
+            "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known}",
+            "-o", "GlobalKnownHostsFile=/dev/null", "-o", "ConnectTimeout=10",
+            "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"]
+    if key is not None:
+        argv += ["-i", str(key), "-o", "IdentitiesOnly=yes"]
+    return argv + ["root@127.0.0.1", command]
+
+
+def ssh_verdict(returncode: int, stderr: str) -> str | None:
+    """None to try again (sshd not up yet), "" for success, else the reason it failed for good."""
+    if returncode == 0:
+        return ""
+    lines = [l for l in stderr.splitlines() if l.strip() and not l.startswith("@@@")]
+    if HOSTKEY_FAIL.search(stderr):
+        sent = [l.strip() for l in lines if l.strip().startswith("SHA256:")]
+        return ("sshd answered with another host key than the ones `invoke pxe` made for this "
+                "tree" + (f" (it sent {sent[0]})" if sent else "") +
+                ": the initrd is not the one packed with these keys, or another machine answered")
+    if AUTH_FAIL.search(stderr):
+        return ("sshd answered with the right host key but refused the login key: is "
+                "lfs.system.authorized_keys the public half of --ssh-key? (" +
+                (lines[-1].strip() if lines else "") + ")")
+    return None
+
+
+def ssh_login(port: int, known: Path, key: Path | None, command: str,
+              timeout: float) -> tuple[bool, str, str]:
+    """Log in until it works or `timeout` ends: (ok, stdout, reason). A boot script may start
+    sshd after the marker, so "no answer" is retried; a wrong host key is final at once."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while True:
+        try:
+            res = subprocess.run(ssh_argv(port, known, key, command), capture_output=True,
+                                 text=True, stdin=subprocess.DEVNULL, timeout=60)
+            verdict = ssh_verdict(res.returncode, res.stderr)
+            last = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else \
+                f"ssh exited with {res.returncode}"
+        except subprocess.TimeoutExpired:
+            verdict, last = None, "ssh took more than 60 s"
+        if verdict == "":
+            return True, res.stdout, ""
+        if verdict is not None:
+            return False, "", verdict
+        if time.monotonic() >= deadline:
+            return False, "", (f"sshd did not answer on the guest's port 22 (forwarded from "
+                               f"127.0.0.1:{port}) within {timeout:.0f} s of the marker; last "
+                               f"attempt: {last}")
+        time.sleep(2)
+
 
 def run_boot(opts: BootOptions) -> BootResult:
     """Boot once and report; never raises for a failed boot (see `boot` for that)."""
@@ -373,14 +499,30 @@ def run_boot(opts: BootOptions) -> BootResult:
     factory = opts.server or bootserver
     if opts.server is None and opts.firmware == "uefi" and opts.transport == "tftp":
         factory = functools.partial(bootserver, qemu_tftp=True)
+    port = free_port() if opts.ssh else None
+    login: list[tuple[bool, str, str]] = []
+    marker_at: list[float] = []  # the time to marker excludes the SSH login that follows it
+    after = None
+    if port is not None:
+        known = log_dir / f"known_hosts-{tag}"
+        known.write_text(known_hosts(opts.pxe_dir, port))
+
+        def after() -> None:
+            marker_at.append(time.monotonic())
+            login.append(ssh_login(port, known, opts.ssh_key, opts.ssh_command, opts.ssh_timeout))
     with factory(opts.pxe_dir) as ep:
-        argv = qemu_argv(opts, ep, accel, vars_copy)
+        argv = qemu_argv(opts, ep, accel, vars_copy, ssh_port=port)
         start = time.monotonic()
-        ok, text, code = _watch(argv, lambda t: opts.marker in t, log, opts.timeout)
-        seconds = time.monotonic() - start
+        ok, text, code = _watch(argv, lambda t: opts.marker in t, log, opts.timeout, after=after)
+        seconds = (marker_at[0] if marker_at else time.monotonic()) - start
         transfers = ep.transfers
     stage = "marker" if ok else _stage(text)
     problem = "" if ok else _diagnose(stage, code, text, accel)
+    ssh_output = ""
+    if ok and port is not None:
+        logged_in, ssh_output, why = login[0] if login else (False, "", "the login never ran")
+        if not logged_in:
+            ok, stage, problem = False, "ssh", why
     if ok and opts.expect_lease and LEASE_LINE not in text:
         # the marker alone proves the boot, not the network: a NIC whose driver is missing
         # boots just as well (seen: 8139too refusing QEMU's RTL8139C+)
@@ -394,7 +536,8 @@ def run_boot(opts: BootOptions) -> BootResult:
                       bytes_transferred=transfers.bytes if measured else None,
                       transfer_seconds=transfers.seconds,
                       retransmits=transfers.retransmits if measured else None,
-                      tail=lines[-20:], problem=problem)
+                      tail=lines[-20:], problem=problem,
+                      ssh_output=ssh_output, ssh_port=port)
 
 
 def boot(opts: BootOptions) -> BootResult:
@@ -403,6 +546,7 @@ def boot(opts: BootOptions) -> BootResult:
     if not result.ok:
         what = ("reached the marker but the kernel got no DHCP lease"
                 if result.stage == "no DHCP lease" else
+                "reached the marker but the SSH login failed" if result.stage == "ssh" else
                 f"did not reach {opts.marker!r} within {opts.timeout:.0f} s "
                 f"(last stage: {result.stage})")
         raise BootTestError(

@@ -33,7 +33,7 @@ from urllib3.util.retry import Retry
 
 from lfsbuild.atomic import atomic_write, fsync_dir
 from lfsbuild.errors import FetchError
-from .packages import Package
+from .packages import UNKNOWN_MD5, Package
 
 if TYPE_CHECKING:
     from lfsbuild.settings import Settings
@@ -188,6 +188,10 @@ class Hashes:
 
     def mismatch(self, pkg: Package) -> str | None:
         got = self.md5.hexdigest()
+        if pkg.md5 == UNKNOWN_MD5:
+            return (f"not accepted: the book publishes no checksum for {pkg.filename} (md5: "
+                    f"{UNKNOWN_MD5}, line {pkg.line} of its packages file); the bytes received "
+                    f"have md5 {got}: once you trust them, write `md5: {got}` there")
         if got != pkg.md5:
             return f"checksum mismatch: md5 expected {pkg.md5}, got {got}"
         if pkg.sha256 and self.sha256 is not None and self.sha256.hexdigest() != pkg.sha256:

@@ -20,6 +20,10 @@ from lfsbuild.yamldata import fields as checked_fields
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+._-]*$")
 MD5_RE = re.compile(r"^[0-9a-f]{32}$")
+# `md5: unknown`: the book publishes no checksum for the file (BLFS's bootscripts tarball).
+# Such an entry loads, so plans and fingerprints work, but `invoke fetch` never accepts its
+# bytes: it reports the md5 it got and asks for it to be written into the packages file.
+UNKNOWN_MD5 = "unknown"
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 URL_SCHEMES = ("http", "https", "file")  # what `invoke fetch` can download
 
@@ -65,15 +69,30 @@ class PackageList:
     path: Path
     release: str
     packages: dict[str, Package] = field(default_factory=dict)
+    more: tuple[Path, ...] = ()  # further files merged in (the BLFS packages file)
 
     def get(self, name: str) -> Package:
         try:
             return self.packages[name]
         except KeyError:
+            files = " or ".join(str(p) for p in (self.path, *self.more))
             raise LfsError(
-                f"no package or patch named {name!r} in {self.path}",
+                f"no package or patch named {name!r} in {files}",
                 "check the spelling, or add an entry for it to the packages file",
             ) from None
+
+    def merged(self, other: "PackageList") -> "PackageList":
+        """This list plus `other`'s entries (the BLFS file beside packages.yaml); a name both
+        define is refused, because recipes refer to sources by name only."""
+        for name, pkg in other.packages.items():
+            if name in self.packages:
+                first = self.packages[name]
+                raise DataFileError(str(other.path), pkg.line, "name",
+                                    f"{name!r} is also defined in {self.path} (line {first.line})",
+                                    "a name may appear in only one of the packages files")
+        return PackageList(path=self.path, release=self.release,
+                           packages={**self.packages, **other.packages},
+                           more=(*self.more, other.path, *other.more))
 
     def all(self) -> Iterator[Package]:
         return iter(self.packages.values())
@@ -199,9 +218,10 @@ def _entry(node: yaml.Node, where: str, kind: str) -> Package:
         raise DataFileError(where, line(fields["name"][1]), "name",
                             f"{name!r} is not a valid name (lowercase letters, digits, + . _ -)")
     md5 = values["md5"].lower()
-    if not MD5_RE.match(md5):
+    if not MD5_RE.match(md5) and md5 != UNKNOWN_MD5:
         raise DataFileError(where, line(fields["md5"][1]), "md5",
-                            f"{values['md5']!r} is not an md5 checksum (32 hex digits)")
+                            f"{values['md5']!r} is not an md5 checksum (32 hex digits)",
+                            f"'{UNKNOWN_MD5}' only where the book publishes no checksum")
     _check_url(values["url"], where, line(fields["url"][1]), "url")
     problem = filename_problem(filename_of(values["url"]))
     if problem:

@@ -9,6 +9,8 @@ from lfsbuild.errors import PxeError
 from lfsbuild.owned import claim_pxe_dir
 from lfsbuild.netboot.pxe.bootloaders import find_loaders
 from lfsbuild.netboot.pxe.compress import codec
+from lfsbuild.netboot.pxe.hostkeys import (ensure_host_keys, fingerprints, has_sshd, initrd_files,
+                                           secrets_dir)
 from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack, source_date_epoch
 from lfsbuild.netboot.pxe.layouts import LOADER_NAMES, TreeInputs, artifact_names, plan_tree, write_tree
 from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest, artifact, kernel_version
@@ -107,9 +109,18 @@ def build_artifacts(opts: PxeOptions) -> Manifest:
     shutil.copyfile(kernel_src, kernel_dst)
     arts = [artifact(out, kernel_dst, "kernel")]
     stats: dict[str, object] = {}
+    host_keys: list[str] = []
+    notes: list[str] = []
+    secrets = secrets_dir(out)
+    if has_sshd(rootfs) and opts.mode != "ram":
+        notes.append("the NFS root gets no SSH host keys from `invoke pxe` (one export serves "
+                     "every node); sshd there has none until per-node identity exists")
     if opts.mode == "ram":
+        keys = ensure_host_keys(secrets) if has_sshd(rootfs) else []
+        host_keys = fingerprints(keys)
         spec = InitrdSpec(rootfs=rootfs, init=opts.init, keep_docs=opts.keep_docs,
-                          keep_static=opts.keep_static, epoch=epoch)
+                          keep_static=opts.keep_static, epoch=epoch,
+                          extra_files=initrd_files(keys))
         res = pack(spec, c, level, out / initrd_rel)
         arts.append(artifact(out, res.path, "initrd"))
         stats = {"entries": res.entries, "uncompressed": res.uncompressed,
@@ -125,6 +136,7 @@ def build_artifacts(opts: PxeOptions) -> Manifest:
         initrd=initrd_rel if opts.mode == "ram" else None, cmdline=cmdline,
         compression={"name": c.name, "level": level} if opts.mode == "ram" else {},
         source_date_epoch=epoch, fingerprints=dict(opts.fingerprints), artifacts=arts,
-        initrd_stats=stats, missing=[m.message for m in missing])
+        initrd_stats=stats, missing=[m.message for m in missing], ssh_host_keys=host_keys,
+        notes=notes, secrets_dir=str(secrets) if host_keys else "")
     (out / MANIFEST).write_text(manifest.to_json())
     return manifest

@@ -18,6 +18,7 @@ from typing import Iterator
 from lfsbuild.errors import PxeError
 from lfsbuild.netboot.pxe.compress import Codec, compressed_writer
 from lfsbuild.netboot.pxe.cpio import CpioWriter, Entry
+from lfsbuild.netboot.pxe.hostkeys import KeyFile
 from lfsbuild.netboot.pxe.render import render
 
 # Top-level names that never go into the RAM root: build inputs and leftovers, the kernel.
@@ -32,13 +33,18 @@ STATIC_SUFFIXES = (".a", ".la")
 
 @dataclass(frozen=True)
 class InitrdSpec:
-    """What goes into the initrd. `init` is the program our /init execs (inside the root)."""
+    """What goes into the initrd. `init` is the program our /init execs (inside the root).
+
+    `extra_files` are files that are not in the tree but belong to this machine (its SSH host
+    keys): they replace a tree file of the same path, owned by root, parents made as needed.
+    """
 
     rootfs: Path
     init: str = "/sbin/init"
     keep_docs: bool = False
     keep_static: bool = False
     epoch: int = 0
+    extra_files: tuple[KeyFile, ...] = ()
 
 
 @dataclass
@@ -97,13 +103,26 @@ def synthetic_entries(spec: InitrdSpec) -> dict[str, Entry]:
     out["dev/null"] = Entry(name="dev/null", mode=stat.S_IFCHR | 0o666, mtime=e,
                             rdevmajor=1, rdevminor=3)
     out["init"] = Entry(name="init", mode=stat.S_IFREG | 0o755, mtime=e, size=len(init), data=init)
+    for f in spec.extra_files:
+        parts = f.path.split("/")
+        for i in range(1, len(parts)):
+            d = "/".join(parts[:i])
+            out.setdefault(d, Entry(name=d, mode=stat.S_IFDIR | 0o755, mtime=e, nlink=2))
+        out[f.path] = Entry(name=f.path, mode=stat.S_IFREG | f.mode, mtime=e, size=len(f.data),
+                            data=f.data)
     return out
+
+
+def replaced(spec: InitrdSpec) -> set[str]:
+    """Paths whose synthetic entry wins over the tree's file: our /init and the extra files."""
+    return {"init", *(f.path for f in spec.extra_files)}
 
 
 def iter_entries(spec: InitrdSpec, stats: WalkStats | None = None) -> Iterator[Entry]:
     """Yield every archive entry in deterministic order (inode numbers assigned as we go)."""
     stats = stats if stats is not None else WalkStats()
     extra = synthetic_entries(spec)
+    ours = replaced(spec)
     inodes: dict[tuple[int, int], int] = {}
     counter = iter(range(1, 1 << 32))
     root = spec.rootfs
@@ -123,7 +142,7 @@ def iter_entries(spec: InitrdSpec, stats: WalkStats | None = None) -> Iterator[E
             sub = f"{rel}/{name}" if rel else name
             st = os.lstat(root / sub) if use_tree and os.path.lexists(root / sub) else None
             synth = extra.get(sub)
-            if synth is not None and (st is None or sub == "init"):
+            if synth is not None and (st is None or sub in ours):
                 yield synth
                 if stat.S_ISDIR(synth.mode):
                     yield from walk(sub, use_tree=False)

@@ -40,9 +40,16 @@ class Manifest:
     artifacts: list[Artifact] = field(default_factory=list)
     initrd_stats: dict[str, object] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    ssh_host_keys: list[str] = field(default_factory=list)  # fingerprints only, never keys
+    notes: list[str] = field(default_factory=list)
+    # where the private host keys are: printed by `invoke pxe`, not written to manifest.json
+    # (a served file has no business pointing at secrets)
+    secrets_dir: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+        data = asdict(self)
+        del data["secrets_dir"]
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     @classmethod
     def load(cls, pxe_dir: Path) -> "Manifest":
@@ -78,8 +85,15 @@ class Manifest:
 
 
     def summary(self) -> str:
-        """The table plus one warning line per missing boot loader: what `invoke pxe` prints."""
-        return "\n".join([self.table(), *(f"warning: {m}" for m in self.missing)])
+        """The table, the SSH host keys and where they are kept, one warning line per missing
+        boot loader or other problem: what `invoke pxe` prints."""
+        keys = []
+        if self.ssh_host_keys:
+            keys = [f"ssh host keys (in the initrd): {', '.join(self.ssh_host_keys)}",
+                    f"  kept in {self.secrets_dir or 'the -secrets directory beside the tree'} "
+                    f"(private, 0600; reused by the next `invoke pxe`)"]
+        return "\n".join([self.table(), *keys,
+                          *(f"warning: {m}" for m in [*self.missing, *self.notes])])
 
 
 def artifact(out_dir: Path, path: Path, role: str) -> Artifact:
