@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from lfsbuild.build.stages import preflight, run_stage
-from lfsbuild.build.status import done_fingerprints, load_world
-from lfsbuild.errors import LfsError
-from lfsbuild.owned import claim_pxe_dir
-from lfsbuild.settings import Settings
+from .build.stages import preflight, run_stage
+from .build.status import done_fingerprints, load_world
+from .errors import LfsError
+from .owned import claim_pxe_dir
+from .settings import Settings
 
 
 def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
@@ -43,12 +43,12 @@ def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
         run_stage(settings, stage, verbose=verbose, out=out, host_check=False, resume=command)
         ran.append(stage)
     if "pxe" in chosen:
-        from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
+        from .netboot.pxe import PxeOptions, build_artifacts
         manifest = build_artifacts(PxeOptions(out_dir=settings.pxe_dir, lfs=settings.root,
                                               release=world.packages.release,
                                               fingerprints=done_fingerprints(settings)))
         out.write(manifest.summary() + "\n")
         ran.append("pxe")
-        from lfsbuild.report import write_report  # the newcomer's "hours later": artifacts + a report
+        from .report import write_report  # the newcomer's "hours later": artifacts + a report
         out.write(write_report(settings).summary() + "\n")
     return ran

@@ -30,13 +30,13 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from .build.plan import StepView
+from .build.state import State
+from .build.status import local_sbu, measured_sbu, observed
 from .errors import ConfigError
-from lfsbuild.build.plan import StepView
-from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest
+from .netboot.pxe.manifest import MANIFEST, Manifest
 from .settings import Settings
 from .tables import fmt_duration, human
-from lfsbuild.build.state import State
-from lfsbuild.build.status import local_sbu, measured_sbu, observed
 
 REPORT_NAME = "report.html"
 TEMPLATE = Path(__file__).resolve().parent / "templates" / REPORT_NAME

@@ -14,12 +14,12 @@ from invoke import Collection, Context, Exit, task
 
 from . import journey
 from .build import snapshots, stages
+from .build.plan import Selection
 from .build.status import (done_fingerprints, fetch_list, load_book_for, load_sources,
                            release_of, status_rows)
-from lfsbuild.build.plan import Selection
 from .errors import LfsError
-from lfsbuild.sources.packages import Package
 from .settings import Settings, from_config, private_key_for
+from .sources.packages import Package
 from .tables import format_table
 
 
@@ -169,7 +169,7 @@ def chroot(c: Context, command: str | None = None) -> None:
 @friendly
 def backup(c: Context, dest: str | None = None) -> None:
     """Save $LFS and its step state as a compressed tarball + manifest (needs root)."""
-    from lfsbuild.build.namespaces import require_root
+    from .build.namespaces import require_root
     require_root("a backup of $LFS", "invoke backup")
     archive = snapshots.create_snapshot(settings_of(c), Path(dest).resolve() if dest else None)
     print(f"backup: {archive} ({archive.stat().st_size / 1e6:.0f} MB); "
@@ -183,7 +183,7 @@ def backup(c: Context, dest: str | None = None) -> None:
 def restore(c: Context, archive: str | None = None, yes: bool = False,
             dry_run: bool = False) -> None:
     """Bring $LFS and the step state back to a backup (needs root); asks before replacing."""
-    from lfsbuild.build.namespaces import require_root
+    from .build.namespaces import require_root
     s = settings_of(c)
     plan = snapshots.plan_restore(s, Path(archive).resolve() if archive else None)
     print(plan.text())
@@ -369,7 +369,7 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
         cmdline_extra: str = "", server: str | None = None, http_port: int = 8069,
         nfs_path: str | None = None, keep_docs: bool = False, keep_static: bool = False) -> None:
     """Pack kernel + initrd and write the TFTP/HTTP boot tree (pxelinux, GRUB, iPXE, dnsmasq)."""
-    from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
+    from .netboot.pxe import PxeOptions, build_artifacts
     s = settings_of(c)
     fps = done_fingerprints(s)
     out_dir = Path(out).resolve() if out else s.pxe_dir
@@ -444,7 +444,7 @@ def serve(c: Context, root: str | None = None, bind: str = "0.0.0.0", tftp_port:
           http_port: int = 8069) -> None:
     """Serve the netboot tree read-only over TFTP (blksize/windowsize) and HTTP; Ctrl-C stops."""
     import logging
-    from lfsbuild.netboot.serve import serve as run_server
+    from .netboot.serve import serve as run_server
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(run_server(Path(root).resolve() if root else settings_of(c).pxe_dir, bind=bind,
                      tftp_port=tftp_port, http_port=http_port or None))
