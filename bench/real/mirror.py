@@ -64,9 +64,10 @@ DEBIAN = {
     "kmod": "kmod", "less": "less", "libcap": "libcap2", "libffi": "libffi",
     "libpipeline": "libpipeline", "libtool": "libtool", "libxcrypt": "libxcrypt", "lz4": "lz4",
     "man-db": "man-db", "man-pages": "manpages", "ninja": "ninja-build", "openssl": "openssl",
-    "pkgconf": "pkgconf", "procps-ng": "procps", "shadow": "shadow", "psmisc": "psmisc", "readline": "readline",
-    "systemd": "systemd", "sysvinit": "sysvinit", "tcl": "tcl8.6", "tzdata": "tzdata",
-    "vim": "vim", "xml-parser": "libxml-parser-perl", "zlib": "zlib", "zstd": "libzstd",
+    "pkgconf": "pkgconf", "procps-ng": "procps", "psmisc": "psmisc", "readline": "readline",
+    "shadow": "shadow", "systemd": "systemd", "sysvinit": "sysvinit", "tcl": "tcl8.6",
+    "tzdata": "tzdata", "vim": "vim", "xml-parser": "libxml-parser-perl", "zlib": "zlib",
+    "zstd": "libzstd",
 }
 # names debian-mirror.sh uses where packages.yaml has another
 DM_NAMES = {"Python": "python"}
@@ -80,9 +81,6 @@ GIT = {
     "lfs-bootscripts": ("lfs-book+lfs", "r12.3", "bootscripts", "lfs-bootscripts-20240825"),
     "udev-lfs": ("lfs-book+lfs", "r12.3", "udev-lfs", "udev-lfs-20230818"),
 }
-STANDIN_PACKAGES = ("iana-etc", "python-docs", "tcl-docs", "systemd-man")
-STANDIN_PATCHES = ("bzip2-docs", "coreutils-i18n", "expect-gcc14", "kbd-backspace",
-                   "sysvinit-consolidated")
 
 
 @dataclass
@@ -94,7 +92,6 @@ class Entry:
     origin: str
     kind: str = "package"
     md5: str = ""
-    url: str = ""        # only for missing entries: the book's own URL
 
 
 def log(msg: str) -> None:
@@ -128,14 +125,21 @@ def unpack_one(tarball: Path, into: Path) -> Path:
     return entries[0]
 
 
+# files written here are dated the book's release day in the tarballs this script packs, so a
+# re-run (another day, another machine) packs the same bytes: the same md5s, so a build
+# tree's finished steps stay valid against a rebuilt mirror
+CLAMP = "@1741132800"     # 2025-03-05 00:00 UTC
+
+
 def pack(tree: Path, out: Path, top: str) -> None:
-    """tar.xz of `tree` under the top directory name `top`, written atomically."""
+    """tar.xz of `tree` under the top directory name `top`, reproducible, written atomically."""
     if tree.name != top:
         tree = tree.rename(tree.parent / top)
     tmp = out.with_name(out.name + ".part")
     env = dict(os.environ, XZ_OPT="-T0 -3")
-    run(["tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner",
-         "-C", str(tree.parent), "-cJf", str(tmp), top], env=env)
+    run(["tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--format=gnu",
+         f"--mtime={CLAMP}", "--clamp-mtime", "-C", str(tree.parent), "-cJf", str(tmp), top],
+        env=env)
     tmp.rename(out)
 
 
@@ -193,8 +197,9 @@ def vkey(v: str) -> tuple:
 
 def candidates(d: Path, src: str, book_ver: str) -> list[tuple[str, str]]:
     """(source package, Debian version) pairs for `src`: the book's version first, then its
-    release series (readline 8.2 for 8.2.13), then the nearest newer, then the nearest older. showsrc also answers with sources that build a
-    binary package of that name (automake -> automake-1.17), hence the pairs."""
+    release series (readline 8.2 for 8.2.13), then the nearest newer, then the nearest older.
+    showsrc also answers with sources that build a binary package of that name
+    (automake -> automake-1.17), hence the pairs."""
     out = subprocess.run(["apt-cache", *apt_opts(d), "showsrc", src], capture_output=True,
                          text=True).stdout
     pairs = list(dict.fromkeys(re.findall(r"^Package: (\S+)\n(?:.*\n)*?Version: (\S+)", out,
@@ -259,9 +264,12 @@ def from_pypi(d: Path, name: str, index_name: str, ver: str, book_file: str) -> 
     mirror = d / "mirror"
     if not (mirror / book_file).exists():
         with tempfile.TemporaryDirectory(dir=d) as tmp:
-            run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
-                 ":all:", "-d", tmp, f"{index_name}=={ver}"],
-                stdout=subprocess.DEVNULL)
+            r = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps",
+                                "--no-binary", ":all:", "-d", tmp, f"{index_name}=={ver}"],
+                               capture_output=True, text=True)
+            if r.returncode:
+                raise SystemExit(f"{name}: pip download {index_name}=={ver} failed:\n"
+                                 f"{r.stderr[-2000:]}")
             got = [p for p in Path(tmp).iterdir() if p.name.endswith((".tar.gz", ".zip"))]
             if len(got) != 1:
                 raise SystemExit(f"{name}: pip download gave {[p.name for p in got]}")
@@ -295,14 +303,16 @@ def from_git(d: Path, name: str, git_dir: Path | None) -> Entry | None:
         t = Path(tmp) / top
         t.mkdir()
         spec = f"{tag}:{sub}" if sub else tag
-        arch = subprocess.run(["git", f"--git-dir={repo / '.git' if (repo / '.git').exists() else repo}",
-                               "archive", "--format=tar", spec], check=True, capture_output=True).stdout
+        gd = repo / ".git" if (repo / ".git").exists() else repo
+        arch = subprocess.run(["git", f"--git-dir={gd}", "archive", "--format=tar", spec],
+                              check=True, capture_output=True).stdout
         run(["tar", "-x", "-C", str(t)], input=arch)
         if name == "sysklogd":
             # a git tree has no configure (the release tarball does): generate it the way the
             # release does. Needs autoconf, automake and libtool on the host.
             if not shutil.which("libtoolize"):
-                raise SystemExit("sysklogd from git needs libtool on the host: apt-get install -y libtool")
+                raise SystemExit("sysklogd from git needs libtool on the host: "
+                                 "apt-get install -y libtool")
             run(["autoreconf", "-fi"], cwd=t, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(t / "autom4te.cache", ignore_errors=True)
             origin += ", configure generated with autoreconf -fi"
@@ -676,7 +686,7 @@ def write_packages(d: Path, book: dict, entries: dict[str, Entry]) -> tuple[int,
             e = entries.get(b["name"])
             if e is None:
                 missing += 1
-                lines += [f"  # MISSING: no source on this machine; the book's own URL and md5",
+                lines += ["  # MISSING: no source on this machine; the book's own URL and md5",
                           f"  - name: {b['name']}", f"    version: '{b['version']}'",
                           f"    url: {b['url']}", f"    md5: {b['md5']}"]
                 continue
@@ -699,7 +709,7 @@ def write_settings(d: Path) -> None:
     dash = os.path.realpath("/bin/sh").endswith("dash")
     text = (
         "# Generated by lfsbuild bench/real/mirror.py: a real build from the local mirror.\n"
-        "# Use from the lfsbuild checkout: invoke -f " f"{d}/lfs.yaml build  (bench/real/build.sh)\n"
+        f"# Use from the lfsbuild checkout: invoke -f {d}/lfs.yaml build (bench/real/build.sh)\n"
         "lfs:\n"
         f"  root: {d}/lfs\n"
         f"  sources: {d}/sources\n"
@@ -776,4 +786,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except subprocess.CalledProcessError as exc:
+        cmd = " ".join(map(str, exc.cmd))
+        sys.exit(f"error: `{cmd[:300]}` failed (exit {exc.returncode}); fix that and run "
+                 f"mirror.sh again: it keeps what is done")
