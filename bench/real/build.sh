@@ -24,43 +24,47 @@ while (($#)); do
 done
 dir=$(cd "$dir" && pwd)
 cfg=$dir/lfs.yaml
-[[ -f $cfg ]] || { echo "error: $cfg not found -> run bench/real/mirror.sh $dir first" >&2; exit 1; }
+[[ -f $cfg ]] || {
+  echo "error: $cfg not found -> run bench/real/mirror.sh $dir first" >&2; exit 1; }
 
 pidfile=$dir/build.pid
 if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-  echo "error: a build is already running (pid $(cat "$pidfile"), log $(readlink -f "$dir/build.log"))" >&2
-  echo "  follow it: tail -f $dir/build.log    stop it: kill -INT $(cat "$pidfile")" >&2
+  pid=$(cat "$pidfile")
+  echo "error: a build is already running (pid $pid, log $(readlink -f "$dir/build.log"))" >&2
+  echo "  follow it: tail -f $dir/build.log    stop it: kill -INT $pid" >&2
   exit 1
 fi
 root=$(sed -n 's/^  root: //p' "$cfg")
 if [[ -n $root && -e $root/.lfsbuild/lock ]] && ! flock -n "$root/.lfsbuild/lock" true; then
-  echo "error: another process holds the build lock $root/.lfsbuild/lock (a build not started here?)" >&2
+  echo "error: another process holds $root/.lfsbuild/lock (a build not started here?)" >&2
   exit 1
 fi
 
 python=${PYTHON:-python3}
 command -v "$python" >/dev/null || python=python
-"$python" -c 'import invoke, lfsbuild' 2>/dev/null || (cd "$repo" && "$python" -c 'import invoke, lfsbuild') || {
-  echo "error: $python cannot import invoke/lfsbuild -> pip install -e $repo (or set PYTHON)" >&2; exit 1; }
+(cd "$repo" && "$python" -c 'import invoke, lfsbuild') 2>/dev/null || {
+  echo "error: $python cannot import invoke and lfsbuild -> pip install -e $repo (or set PYTHON)" >&2
+  exit 1; }
 
 mkdir -p "$dir/logs"
 log=$dir/logs/build-$(date +%Y%m%d-%H%M%S).log
 ln -sfn "$log" "$dir/build.log"
 cd "$repo"
-{
-  echo "# $(date -Is) $python -m invoke -f $cfg build ${args[*]:-}   (cwd $repo, git $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
-} > "$log"
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+echo "# $(date -Is) $python -m invoke -f $cfg build ${args[*]:-}  (cwd $repo, git $rev)" > "$log"
 # job control on: a non-interactive bash starts background commands with SIGINT ignored, and
 # Python then never raises KeyboardInterrupt; with -m the build gets its own process group and
 # the default SIGINT, so `kill -INT PID` is the same clean stop as Ctrl-C.
 set -m
-PYTHONUNBUFFERED=1 nohup "$python" -m invoke -f "$cfg" build "${args[@]}" >> "$log" 2>&1 < /dev/null &
+PYTHONUNBUFFERED=1 nohup "$python" -m invoke -f "$cfg" build "${args[@]}" >> "$log" 2>&1 \
+  < /dev/null &
 pid=$!
 echo "$pid" > "$pidfile"
-sleep 1
-if ! kill -0 "$pid" 2>/dev/null; then
-  wait "$pid" || true
-  echo "error: the build exited at once; its log:" >&2; tail -20 "$log" >&2; exit 1
+sleep 2
+if ! kill -0 "$pid" 2>/dev/null; then   # done already (nothing to do), or refused at the start
+  rc=0; wait "$pid" || rc=$?
+  echo "the build exited at once (exit $rc); its log $log:" >&2; tail -20 "$log" >&2
+  exit "$rc"
 fi
 echo "build started: pid $pid, tree $root"
 echo "log:    $log  (also $dir/build.log)"
