@@ -159,11 +159,15 @@ class StageProgress:
             self.lines.start(view, log, self.t0)
         self._refresh()
 
-    def finish(self, view: StepView, rec: StepRecord) -> None:
+    def _advance(self, view: StepView) -> None:
+        """One planned step less to go: the bar and the ETA move by its SBU weight."""
         w = self.weights[view.step.id]
         self.left -= w
         if self.bar is not None:
             self.bar.update(w)
+
+    def finish(self, view: StepView, rec: StepRecord) -> None:
+        self._advance(view)
         self.current = None
         if self.lines:
             self.lines.finish(view, rec)
@@ -171,14 +175,11 @@ class StageProgress:
 
     def skip(self, view: StepView, why: str) -> None:
         """A planned step the runner found done after all (see plan.settle): say why."""
-        w = self.weights[view.step.id]
-        self.left -= w
-        if self.bar is not None:
-            self.bar.update(w)
-            if self.lines is None:
-                self.bar.write(f"{view.step.name}: skipped, {why}", file=sys.stderr)
+        self._advance(view)
         if self.lines:
             self.lines.skip(view, why)
+        elif self.bar is not None:
+            self.bar.write(f"{view.step.name}: skipped, {why}", file=sys.stderr)
         self._refresh()
 
     def fail(self, view: StepView, rec: StepRecord | None) -> None:
