@@ -44,9 +44,10 @@ fi
 # is dash, so the check does not catch a missing tool here: install them (a fresh machine had
 # no makeinfo, and binutils pass 1 stopped at doc/bfd.info).
 host_tools=(gcc g++ make bison gawk m4 makeinfo patch xz)
-missing=$(for t in "${host_tools[@]}"; do command -v "$t" >/dev/null || echo "$t"; done)
-if [[ -n $missing ]]; then
-  echo "installing the book's host tools (missing: $(echo $missing))" >&2
+missing=()
+for t in "${host_tools[@]}"; do command -v "$t" >/dev/null || missing+=("$t"); done
+if ((${#missing[@]})); then
+  echo "installing the book's host tools (missing: ${missing[*]})" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     build-essential bison gawk m4 texinfo patch xz-utils >/dev/null
 fi
