@@ -17,6 +17,7 @@ from lfsbuild.build import mounts, namespaces as chroot
 from lfsbuild.errors import ChrootError, NeedsRoot
 from lfsbuild.build.files import collect, place_files
 from rootfs import CHROOT_FILES, make_busybox_root, mount_guard, mount_tmpfs, require_root  # noqa: F401
+from waiting import eventually as wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = chroot.book_env("xterm", 3)
@@ -136,15 +137,6 @@ def processes_in(root: Path) -> list[int]:
 
 def processes_in_namespace(ns: str) -> list[int]:
     return pids_whose("ns/mnt", ns)
-
-
-def wait_for(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 from conftest import REPO, run_invoke
 from httpserver import FileServer
 from testbook import make_test_book
+from waiting import eventually, wait_until
 
 TEST_USER = "lfsbt"
 IS_ROOT = os.geteuid() == 0
@@ -73,10 +74,7 @@ def start_stage(w, *args: str) -> subprocess.Popen:
 
 
 def wait_for(path: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} never appeared"
-        time.sleep(0.05)
+    wait_until(path.exists, timeout, f"{path} appearing")
 
 
 def test_whole_stage_runs_then_nothing_to_do(world):
@@ -180,10 +178,7 @@ def test_sigkill_of_lfsbuild_kills_the_step_and_resume_reruns_it(world):
     assert step_processes(world["lfs"])
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    deadline = time.monotonic() + 5
-    while step_processes(world["lfs"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert step_processes(world["lfs"]) == []
+    assert eventually(lambda: step_processes(world["lfs"]) == [], 5)
     size = (world["lfs"] / "tools/writer.log").stat().st_size
     time.sleep(0.5)
     assert (world["lfs"] / "tools/writer.log").stat().st_size == size  # nobody writes any more

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import REPO, run_invoke
 from rootfs import make_busybox_root, require_root
+from waiting import wait_until
 from lfsbuild.build.mounts import mounts_under
 from lfsbuild.owned import claim_root
 
@@ -120,10 +121,7 @@ def test_sigkill_during_chroot_step_leaves_no_mount_no_process(croot):
     proc = subprocess.Popen([sys.executable, "-m", "invoke", "stage3"], cwd=REPO, env=croot["env"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tick = croot["lfs"] / "root/tick.log"
-    deadline = time.monotonic() + 60
-    while not tick.exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_until(tick.exists, 60, f"{tick} appearing")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     time.sleep(0.5)

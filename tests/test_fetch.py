@@ -13,6 +13,7 @@ import pytest
 
 from conftest import REPO, make_tarball, md5, packages_yaml, run_invoke
 from httpserver import Behaviour, FileServer
+from waiting import eventually
 
 from lfsbuild.sources.fetch import FetchOptions, VerifiedRecord, fetch, plan
 from lfsbuild.sources.packages import load_packages
@@ -145,9 +146,7 @@ def test_sigkill_mid_download_then_resume(setup, tarballs):
     proc = subprocess.Popen([sys.executable, "-m", "invoke", "fetch"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     part = setup["sources"] / "delta-9.tar.gz.part"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (not part.exists() or part.stat().st_size < 500_000):
-        time.sleep(0.05)
+    eventually(lambda: part.exists() and part.stat().st_size >= 500_000, 30)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     kept = part.stat().st_size

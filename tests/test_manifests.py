@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ import pytest
 from conftest import REPO, run_invoke
 from httpserver import FileServer
 from testbook import make_manifest_book
+from waiting import wait_until
 
 TEST_USER = "lfsbt"
 STAGE1 = ("layout", "libgreet", "hello", "check", "strip", "cleanup")
@@ -219,10 +219,8 @@ def test_sigkill_mid_step_leaves_no_manifest_and_the_step_runs_again(world):
     proc = subprocess.Popen([sys.executable, "-m", "invoke", "stage1"], cwd=REPO,
                             env=world["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     writer = world["lfs"] / "tools/writer.log"
-    deadline = time.monotonic() + 60
-    while not writer.exists():
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.05)
+    wait_until(lambda: writer.exists() or proc.poll() is not None, 60, f"{writer} appearing")
+    assert proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     mdir = world["lfs"] / ".lfsbuild/manifests/stage1"
@@ -252,10 +250,9 @@ def test_sigkill_while_recording_never_leaves_a_done_step_without_its_manifest(w
     proc = subprocess.Popen([sys.executable, "-m", "invoke", "stage1"], cwd=REPO,
                             env=world["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     log = world["lfs"] / ".lfsbuild/logs/stage1/check.log"
-    deadline = time.monotonic() + 120
-    while not (log.exists() and b"# lfsbuild: exit status 0" in log.read_bytes()):
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.005)
+    wait_until(lambda: (log.exists() and b"# lfsbuild: exit status 0" in log.read_bytes())
+               or proc.poll() is not None, 120, "the step's end in its log", interval=0.005)
+    assert proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
     mdir = world["lfs"] / ".lfsbuild/manifests/stage1"

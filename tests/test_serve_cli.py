@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
+from waiting import eventually
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 
@@ -33,13 +33,9 @@ def test_invoke_serve_serves_tftp_and_http_and_stops_on_ctrl_c(tmp_path: Path):
          "127.0.0.1", "--tftp-port", str(tport), "--http-port", str(hport)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            got = subprocess.run(["curl", "-sf", "-o", str(tmp_path / "h"),
-                                  f"http://127.0.0.1:{hport}/initrd.img"])
-            if got.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+        eventually(lambda: subprocess.run(["curl", "-sf", "-o", str(tmp_path / "h"),
+                                           f"http://127.0.0.1:{hport}/initrd.img"]).returncode == 0,
+                   20, interval=0.2)
         assert (tmp_path / "h").read_bytes() == payload
         subprocess.run(["curl", "-sf", "--tftp-blksize", "1468", "-o", str(tmp_path / "t"),
                         f"tftp://127.0.0.1:{tport}/initrd.img"], check=True, timeout=60)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import eventually as wait_for
 
 from lfsbuild.netboot.serve import BootServer
 from lfsbuild.netboot.serve.http import MAX_PER_ADDRESS, HttpServer
@@ -101,15 +102,6 @@ def curl(port: int, path: str, *extra: str, timeout: float = 30) -> tuple[int, b
                         f"http://127.0.0.1:{port}{path}"], capture_output=True, timeout=timeout)
     body, _, status = r.stdout.rpartition(b"\n")
     return int(status), body
-
-
-def wait_for(predicate, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 # -- Range: numbers beyond Python's int-conversion limit ------------------------------

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from serve_helpers import exchange, load_relay, lossy_fetch, no_reply, oack, rrq
+from waiting import wait_until
 
 from lfsbuild.errors import ServeError
 from lfsbuild.netboot.serve import BootServer
@@ -217,10 +218,8 @@ def test_symlink_inside_root_is_served(server, root, tmp_path):
 def test_log_line_per_transfer(server, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="lfsbuild.netboot.serve"):
         fetch("curl", server.tftp_port, "f8192", tmp_path / "out", blksize=1468)
-        deadline = time.monotonic() + 3
-        while not any('"f8192"' in r.getMessage() for r in caplog.records):
-            assert time.monotonic() < deadline, "no log line"
-            time.sleep(0.05)
+        wait_until(lambda: any('"f8192"' in r.getMessage() for r in caplog.records), 3,
+                   "a log line")
     line = next(r.getMessage() for r in caplog.records if '"f8192"' in r.getMessage())
     assert line.startswith("tftp 127.0.0.1:")
     for part in ("blksize=1468", "tsize=8192", "ok", "8192 bytes", " s (", "MB/s"):
@@ -298,10 +297,7 @@ def test_stalled_client_is_cleaned_up(root):
             s.sendto(rrq("f100000", blksize=1468), ("127.0.0.1", srv.tftp_port))
             s.recvfrom(2000)                        # the OACK; never acknowledged
             assert srv.tftp.active == 1
-            deadline = time.monotonic() + 3
-            while srv.tftp.active:
-                assert time.monotonic() < deadline, "stalled transfer not cleaned up"
-                time.sleep(0.05)
+            wait_until(lambda: not srv.tftp.active, 3, "the stalled transfer's clean-up")
             assert srv.tftp.stats.failed == 1
 
 
@@ -319,13 +315,6 @@ def test_lost_packets_still_complete(root, window):
     [t] = reported
     assert (t.protocol, t.path, t.outcome, t.bytes) == ("tftp", "f100000", "ok", len(data))
     assert t.retransmits > 0
-
-
-def wait_until(predicate, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_clean_transfer_reports_no_retransmission(root):
@@ -416,10 +405,7 @@ def test_serve_forever_stops_and_summarises(root, tmp_path):
     result: list[str] = []
     t = threading.Thread(target=lambda: result.append(srv.serve_forever(stop)))
     t.start()
-    deadline = time.monotonic() + 3
-    while srv.tftp_port == 0:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_until(lambda: srv.tftp_port != 0, 3, "the server's port", interval=0.02)
     assert fetch("curl", srv.tftp_port, "f512", tmp_path / "o").returncode == 0
     stop.set()
     t.join(5)
