@@ -13,7 +13,8 @@ import pytest
 from lfsbuild import backup
 from lfsbuild.backup import BackupError
 from lfsbuild.errors import ChrootError
-from rootfs import make_busybox_root, mount_bind, mount_guard, mount_tmpfs, require_root  # noqa: F401
+from conftest import need_root
+from rootfs import make_busybox_root, mount_bind, mount_guard, mount_tmpfs  # noqa: F401
 
 MANIFEST = {"stage": 3, "steps": {"070-chroot-prep": "ab12", "080-gettext": "cd34"}}
 
@@ -47,7 +48,7 @@ def snapshot(root: Path) -> dict[str, tuple]:
 @pytest.fixture
 def lfs(tmp_path, mount_guard):
     """A busybox root plus the awkward cases: owners, setuid, sticky, hard links, fifo, xattrs."""
-    require_root()
+    need_root("a backup keeps owners, devices and xattrs")
     root = make_busybox_root(tmp_path / "lfs")
     (root / "sources").mkdir(exist_ok=True)
     (root / "sources/pkg-1.0.tar.xz").write_bytes(os.urandom(4096))

@@ -19,8 +19,7 @@ from lfsbuild.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, b
                                 qemu_argv, resolve_accel, validate)
 from lfsbuild.errors import BootTestError
 
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
-                                reason="qemu-system-x86 is not installed")
+needs_qemu = pytest.mark.needs("qemu-system-x86_64", package="qemu-system-x86")
 
 
 @pytest.fixture(scope="module")

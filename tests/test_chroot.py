@@ -16,7 +16,8 @@ import pytest
 from lfsbuild import chroot, mounts
 from lfsbuild.errors import ChrootError, NeedsRoot
 from lfsbuild.files import collect, place_files
-from rootfs import CHROOT_FILES, make_busybox_root, mount_guard, mount_tmpfs, require_root  # noqa: F401
+from conftest import need_root
+from rootfs import CHROOT_FILES, make_busybox_root, mount_guard, mount_tmpfs  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 ENV = chroot.book_env("xterm", 3)
@@ -149,7 +150,7 @@ def wait_for(predicate, timeout: float = 10.0) -> bool:
 
 @pytest.fixture
 def root(tmp_path, mount_guard):
-    require_root()
+    need_root("mounts, namespaces, chroot")
     r = make_busybox_root(tmp_path / "lfs")
     yield r
     survivors = processes_in(r)

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_invoke
-from rootfs import make_busybox_root, require_root
+from rootfs import make_busybox_root
 from lfsbuild.mounts import mounts_under
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chroot stages need root")
+pytestmark = pytest.mark.root("chroot stages")
 
 CHECK = """# Check the chroot
 #: run: chroot
@@ -41,7 +41,6 @@ sleep 120
 
 @pytest.fixture
 def croot():
-    require_root()
     base = Path(tempfile.mkdtemp(prefix="lfsbuild-chroot-", dir="/tmp"))
     base.chmod(0o755)
     lfs = make_busybox_root(base / "lfs")

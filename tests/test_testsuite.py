@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import need
 
 from lfsbuild.runner import collect_tests
 from lfsbuild.testsuite import TestSummary, parse_console, parse_sum, summarize
@@ -167,19 +168,13 @@ def test_runner_records_the_summary_beside_the_log(tmp_path):
 
 # ----------------------------------------------------------------------------- live runs
 
-def _have(*tools: str) -> bool:
-    return all(shutil.which(t) for t in tools)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("suite,tools", [
-    ("automake", ("autoreconf", "automake", "make")),
-    ("dejagnu", ("runtest",)),
+@pytest.mark.parametrize("suite,tools,packages", [
+    ("automake", ("autoreconf", "automake", "make"), "autoconf automake make"),
+    ("dejagnu", ("runtest",), "dejagnu"),
 ], ids=["automake", "dejagnu"])
-def test_live_run_matches_the_committed_sample(suite, tools, tmp_path):
-    if not _have(*tools):
-        pytest.skip(f"{', '.join(tools)} not installed (apt-get install -y autoconf automake "
-                    f"dejagnu; CI installs them)")
+def test_live_run_matches_the_committed_sample(suite, tools, packages, tmp_path):
+    need(*tools, package=packages)
     res = subprocess.run(["bash", str(GENERATE), suite, str(tmp_path)], capture_output=True,
                          text=True, timeout=180)
     assert res.returncode == 0, res.stderr
