@@ -40,10 +40,8 @@ def kernel_tree(tmp_path_factory) -> Path:
     tarball = kernel_tarball()
     if tarball is None:
         unavailable("no /usr/src/linux-source-*.tar.xz", "apt-get install -y linux-source-6.12")
-    need("make", "gcc", package="build-essential")   # scripts/kconfig is built for real
-    need("flex", package="flex")
-    need("bison", package="bison")
-    need("xz", package="xz-utils")
+    need("make", "gcc", "flex", "bison", "xz",     # scripts/kconfig is built for real
+         package="build-essential flex bison xz-utils")
     dest = tmp_path_factory.mktemp("linux")
     start = time.monotonic()
     subprocess.run(["tar", "-xJf", str(tarball), "-C", str(dest), "--wildcards",
