@@ -31,12 +31,11 @@ def unavailable(what: str, fix: str) -> NoReturn:
     pytest.skip(f"{what}: {fix}, or run tests/run")
 
 
-def need(*commands: str, package: str) -> str:
-    """The path of commands[0]; every command must be on PATH (Debian package `package`)."""
+def need(*commands: str, package: str) -> None:
+    """Every command is on PATH (they come with the Debian package(s) `package`)."""
     missing = [c for c in commands if shutil.which(c) is None]
     if missing:
         unavailable(f"{', '.join(missing)} not found", f"apt-get install -y {package}")
-    return shutil.which(commands[0]) or commands[0]
 
 
 def need_file(*candidates: str | Path, package: str) -> Path:
