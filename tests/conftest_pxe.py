@@ -11,7 +11,8 @@ import shutil
 
 from pathlib import Path
 
-import pytest
+from conftest import unavailable
+from rootfs import require_busybox
 
 KERNEL_CACHE = "/var/cache/lfsbuild-test/boot/vmlinuz-*"
 MARKER = "LFSBUILD-PXE-MARKER-OK"
@@ -29,24 +30,17 @@ def find_test_kernel() -> Path | None:
 def require_kernel() -> Path:
     kernel = find_test_kernel()
     if kernel is None or not kernel.is_file():
-        pytest.skip("no test kernel: set LFSBUILD_TEST_KERNEL or extract Debian's linux-image "
-                    f"package so that {KERNEL_CACHE} exists (see .ci/run)")
+        unavailable(f"no test kernel ({kernel or KERNEL_CACHE})",
+                    "tests/run extracts Debian's linux-image package there, or set "
+                    "LFSBUILD_TEST_KERNEL to a bzImage")
     return kernel
-
-
-def busybox_binary() -> Path:
-    for cand in ("/bin/busybox", "/usr/bin/busybox"):
-        if os.path.isfile(cand):
-            return Path(cand)
-    pytest.skip("busybox-static is not installed (apt-get install busybox-static)")
-    raise AssertionError  # unreachable
 
 
 def make_busybox_root(root: Path, marker: str = MARKER) -> Path:
     """A tiny root tree whose "system init" prints `marker` on the console and powers off."""
     for d in ("bin", "sbin", "etc", "usr/share/doc/busybox", "usr/lib", "sources", "tools"):
         (root / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy2(busybox_binary(), root / "bin/busybox")
+    shutil.copy2(require_busybox(), root / "bin/busybox")
     for applet in APPLETS:
         (root / "bin" / applet).symlink_to("busybox")
     init = root / "sbin/init"

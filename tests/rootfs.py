@@ -13,33 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from conftest import need_file
 from lfsbuild.build.files import collect, place_files
 
 CHROOT_FILES = Path(__file__).resolve().parents[1] / "chroot"
 
-BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
 DIRS = ("usr/bin", "usr/sbin", "usr/lib", "etc", "dev", "proc", "sys", "run", "tmp",
         "root", "var/log", "sources")
 
 
-def find_busybox() -> Path | None:
-    """The host's static busybox, if installed (package busybox-static)."""
-    for candidate in BUSYBOX_CANDIDATES:
-        if os.access(candidate, os.X_OK):
-            return Path(candidate)
-    found = shutil.which("busybox")
-    return Path(found) if found else None
-
-
 def require_busybox() -> Path:
-    """Skip locally without busybox-static; fail in CI, where .ci/run must install it."""
-    busybox = find_busybox()
-    if busybox is None:
-        message = "busybox-static is not installed (apt-get install -y busybox-static)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return busybox
+    """The host's static busybox (package busybox-static): skips locally, fails under CI=true."""
+    return need_file("/bin/busybox", "/usr/bin/busybox", package="busybox-static")
 
 
 def make_busybox_root(path: Path) -> Path:
@@ -63,12 +48,6 @@ def make_busybox_root(path: Path) -> Path:
             os.symlink("../bin/busybox", path / "usr/sbin" / applet)
     place_files(collect(["etc"], [CHROOT_FILES], {"hostname": "buildhost"}), path)
     return path
-
-
-def require_root() -> None:
-    """Skip tests that mount, chroot or chown when not root (CI runs as root)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root (mounts, namespaces, chroot)")
 
 
 def leftover_mounts(path: Path) -> list[str]:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, need_root
 from lfsbuild.atomic import write_json
 from lfsbuild.build import archive as backup
 from lfsbuild.build.archive import BackupError
 from lfsbuild.errors import ChrootError
-from rootfs import make_busybox_root, mount_bind, mount_guard, mount_tmpfs, require_root  # noqa: F401
+from rootfs import make_busybox_root, mount_bind, mount_guard, mount_tmpfs  # noqa: F401
 
 MANIFEST = {"stage": 3, "steps": {"070-chroot-prep": "ab12", "080-gettext": "cd34"}}
 
@@ -51,7 +51,7 @@ def snapshot(root: Path) -> dict[str, tuple]:
 @pytest.fixture
 def lfs(tmp_path, mount_guard):
     """A busybox root plus the awkward cases: owners, setuid, sticky, hard links, fifo, xattrs."""
-    require_root()
+    need_root("a backup keeps owners, devices and xattrs")
     root = make_busybox_root(tmp_path / "lfs")
     (root / "sources").mkdir(exist_ok=True)
     (root / "sources/pkg-1.0.tar.xz").write_bytes(os.urandom(4096))
@@ -338,7 +338,7 @@ def test_clean_of_a_root_from_before_markers(tmp_path, invoke_env):
 
 
 def test_restore_asks_has_a_dry_run_and_refuses_foreign_roots(tmp_path, invoke_env):
-    require_root()
+    need_root("restore and clean run as root (they replace a tree owned by root)")
     from conftest import run_invoke
     from lfsbuild.build.state import State, StateStore, StepRecord
     root = _built_root(tmp_path / "lfs")
@@ -399,7 +399,7 @@ def test_pxe_refuses_a_full_directory_it_did_not_create(tmp_path, invoke_env):
 
 
 def test_backup_of_a_directory_that_is_no_build_writes_nothing(tmp_path, invoke_env):
-    require_root()
+    need_root("restore and clean run as root (they replace a tree owned by root)")
     from conftest import run_invoke
     other = _user_dir(tmp_path / "data")
     before = _tree_listing(other)

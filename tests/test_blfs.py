@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, md5, run_invoke
+from conftest import REPO, md5, need, need_root, run_invoke
 from httpserver import FileServer
 from lfsbuild.build.book import BLFS_STAGE, load_book, select_blfs
 from lfsbuild.build.files import place_files, step_files
@@ -63,8 +63,7 @@ def test_recipe_bash_syntax(recipe):
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=[p.name for p in RECIPES])
 def test_recipe_shellcheck(recipe):
-    if not shutil.which("shellcheck"):
-        pytest.skip("shellcheck is not installed (apt-get install -y shellcheck; CI installs it)")
+    need("shellcheck", package="shellcheck")
     res = subprocess.run(["shellcheck", "-x", recipe.name], cwd=recipe.parent,
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -315,8 +314,8 @@ esac
 def dhcpcd_sandbox(tmp_path):
     """The dhcpcd recipe against a scratch /etc, with a stand-in source tree (configure and
     make do nothing): what is checked is what the recipe configures."""
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("a scratch /etc needs root and unshare (mount namespace)")
+    need_root("a scratch /etc is a mount namespace")
+    need("unshare", package="util-linux")
     etc = tmp_path / "etc"
     (etc / "rc.d/init.d").mkdir(parents=True)
     (etc / "sysconfig").mkdir()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_invoke
+from conftest import need, need_file, run_invoke, unavailable
 from conftest_pxe import KERNEL_CACHE, make_busybox_root, require_kernel
 from lfsbuild.netboot.boot_test import (BootOptions, Endpoints, known_hosts, qemu_argv, ssh_argv,
                                         ssh_verdict)
@@ -30,11 +30,14 @@ MARKER = "LFSBUILD-SSH-READY"
 SSHD = Path("/usr/sbin/sshd")
 APPLETS = ("insmod", "ip", "sleep", "uname", "hostname", "chmod")  # beside conftest_pxe's
 
-needs_tools = pytest.mark.skipif(
-    shutil.which("qemu-system-x86_64") is None or shutil.which("ssh") is None
-    or shutil.which("ssh-keygen") is None or not SSHD.is_file(),
-    reason="needs qemu-system-x86, openssh-client and openssh-server (for /usr/sbin/sshd; "
-           ".ci/run installs them and keeps the host's ssh service stopped)")
+def needs_tools(test):
+    """QEMU, the host's ssh client and an sshd to copy into the test root (tests/run installs
+    them and keeps the host's own ssh service stopped)."""
+    for mark in (pytest.mark.needs("qemu-system-x86_64", package="qemu-system-x86"),
+                 pytest.mark.needs("ssh", "ssh-keygen", package="openssh-client"),
+                 pytest.mark.needs("sshd", package="openssh-server")):
+        test = mark(test)
+    return test
 
 
 def nic_module(kernel: Path, dest: Path) -> Path:
@@ -46,8 +49,8 @@ def nic_module(kernel: Path, dest: Path) -> Path:
         return cache / rel
     debs = sorted(cache.glob(f"linux-image-{version}_*.deb"))
     if not debs:
-        pytest.skip(f"no e1000 module for {version}: neither {cache / rel} nor a "
-                    f"linux-image-{version} package in {cache} (see .ci/run)")
+        unavailable(f"no e1000 module for {version}: neither {cache / rel} nor a "
+                    f"linux-image-{version} package in {cache}", "tests/run keeps it there")
     dest.mkdir(parents=True, exist_ok=True)
     tar = subprocess.run(f"dpkg-deb --fsys-tarfile {debs[-1]} | tar -x -C {dest} ./{rel}",
                          shell=True, capture_output=True, text=True)
@@ -124,8 +127,8 @@ def boot_ssh(base: Path, key: Path, *extra: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def packed(tmp_path_factory: pytest.TempPathFactory, login_key: Path) -> dict:
-    if not (SSHD.is_file() and shutil.which("ssh-keygen")):
-        pytest.skip("needs openssh-server and openssh-client")
+    need_file(SSHD, package="openssh-server")
+    need("ssh-keygen", package="openssh-client")
     kernel = require_kernel()
     base = tmp_path_factory.mktemp("ssh")
     root = make_ssh_root(base / "root", kernel, Path(f"{login_key}.pub").read_text())

@@ -20,8 +20,7 @@ from lfsbuild.netboot.boot_test import (BootOptions, BootResult, Endpoints, _dia
 from lfsbuild.netboot.pxe.manifest import Artifact, Manifest
 from lfsbuild.errors import BootTestError
 
-needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-x86_64") is None,
-                                reason="qemu-system-x86 is not installed")
+needs_qemu = pytest.mark.needs("qemu-system-x86_64", package="qemu-system-x86")
 
 
 @pytest.fixture(scope="module")

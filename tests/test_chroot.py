@@ -15,8 +15,9 @@ import pytest
 
 from lfsbuild.build import mounts, namespaces as chroot
 from lfsbuild.errors import ChrootError, NeedsRoot
+from conftest import need_root
 from lfsbuild.build.files import collect, place_files
-from rootfs import CHROOT_FILES, make_busybox_root, mount_guard, mount_tmpfs, require_root  # noqa: F401
+from rootfs import CHROOT_FILES, make_busybox_root, mount_guard, mount_tmpfs  # noqa: F401
 from waiting import eventually as wait_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,7 +142,7 @@ def processes_in_namespace(ns: str) -> list[int]:
 
 @pytest.fixture
 def root(tmp_path, mount_guard):
-    require_root()
+    need_root("mounts, namespaces, chroot")
     r = make_busybox_root(tmp_path / "lfs")
     yield r
     survivors = processes_in(r)

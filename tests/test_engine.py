@@ -20,7 +20,6 @@ from testbook import make_test_book
 from waiting import eventually, wait_until
 
 TEST_USER = "lfsbt"
-IS_ROOT = os.geteuid() == 0
 
 SLOW = """( while true; do date >> "$LFS/tools/writer.log"; sleep 0.1; done ) &
 sleep 120
@@ -92,7 +91,7 @@ def test_whole_stage_runs_then_nothing_to_do(world):
     assert "stage2  extra" in r.stdout and "pending" in r.stdout
 
 
-@pytest.mark.skipif(not IS_ROOT, reason="building as the unprivileged user needs root")
+@pytest.mark.root("building as the unprivileged user")
 def test_as_root_builds_as_unprivileged_user_and_cannot_touch_host(world):
     forbidden = Path(f"/usr/lfsbuild-forbidden-{os.getpid()}")
     world["tb"].edit("stage1/040-check.sh", "echo check passed",

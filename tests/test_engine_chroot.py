@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_invoke
-from rootfs import make_busybox_root, require_root
+from rootfs import make_busybox_root
 from waiting import wait_until
 from lfsbuild.build.mounts import mounts_under
 from lfsbuild.owned import claim_root
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chroot stages need root")
+pytestmark = pytest.mark.root("chroot stages")
 
 CHECK = """# Check the chroot
 #: run: chroot
@@ -43,7 +43,6 @@ sleep 120
 
 @pytest.fixture
 def croot():
-    require_root()
     base = Path(tempfile.mkdtemp(prefix="lfsbuild-chroot-", dir="/tmp"))
     base.chmod(0o755)
     claim_root(base / "lfs")  # lfsbuild made this $LFS (so `clean` may empty it); the test fills it

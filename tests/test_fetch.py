@@ -251,7 +251,7 @@ def test_plan_is_pure_metadata(tmp_path, tarballs):
     assert plan(pkgs, cache, [], VerifiedRecord(cache)).present  # record persisted
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tiny tmpfs needs root")
+@pytest.mark.root("mounting a tiny tmpfs")
 def test_disk_full_keeps_partial_and_says_what_to_do(tmp_path, invoke_env):
     big = os.urandom(3_000_000)
     with FileServer(files={"big-1.tar.gz": big}) as srv:

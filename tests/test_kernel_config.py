@@ -11,7 +11,6 @@ read the whole 150 MB stream either way), then ~15 s to build scripts/kconfig an
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import need, unavailable
 
 REPO = Path(__file__).resolve().parents[1]
 KERNEL_DIR = REPO / "chroot" / "kernel"
@@ -38,15 +38,10 @@ def kernel_tarball() -> Path | None:
 @pytest.fixture(scope="module")
 def kernel_tree(tmp_path_factory) -> Path:
     tarball = kernel_tarball()
-    missing = [t for t in ("make", "gcc", "flex", "bison", "xz") if not shutil.which(t)]
-    if tarball is None or missing:
-        why = ("no /usr/src/linux-source-*.tar.xz: apt-get install -y linux-source-6.12"
-               if tarball is None else
-               f"building scripts/kconfig needs {', '.join(missing)}: apt-get install -y "
-               f"build-essential flex bison xz-utils")
-        if os.environ.get("CI"):  # .ci/run installs them: a skip there would hide the test
-            pytest.fail(why)
-        pytest.skip(why)
+    if tarball is None:
+        unavailable("no /usr/src/linux-source-*.tar.xz", "apt-get install -y linux-source-6.12")
+    need("make", "gcc", "flex", "bison", "xz",     # scripts/kconfig is built for real
+         package="build-essential flex bison xz-utils")
     dest = tmp_path_factory.mktemp("linux")
     start = time.monotonic()
     subprocess.run(["tar", "-xJf", str(tarball), "-C", str(dest), "--wildcards",
@@ -141,7 +136,6 @@ def test_configure_script_is_clean_and_is_what_the_recipe_runs():
     recipe = RECIPE.read_text()
     assert 'bash "$K/configure.sh" "${fragments[@]}"' in recipe
     assert "#: files: kernel " in recipe
-    if not shutil.which("shellcheck"):
-        pytest.skip("shellcheck is not installed")
+    need("shellcheck", package="shellcheck")
     res = subprocess.run(["shellcheck", str(CONFIGURE)], capture_output=True, text=True)
     assert res.returncode == 0, res.stdout

@@ -270,7 +270,7 @@ def test_sigkill_while_recording_never_leaves_a_done_step_without_its_manifest(w
     assert len([p for p in data if p.startswith("/tools/data/f")]) == 3000
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a file system needs root")
+@pytest.mark.root("mounting a file system")
 def test_snapshot_leaves_out_mounts_state_sources_and_tmp(tmp_path):
     """A real tmpfs mounted under $LFS (in a private mount namespace the test creates and that
     dies with it), lfsbuild's state, a build directory and $LFS/tmp: none is recorded."""

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from conftest import need
 from conftest_pxe import make_busybox_root
 from lfsbuild.errors import PxeError
 from lfsbuild.netboot.pxe.compress import CODECS, codec
@@ -72,8 +72,7 @@ def test_initrd_lists_exactly_the_expected_entries_with_metadata(tree: Path, tmp
 
 
 def test_gnu_cpio_reads_the_archive(tree: Path, tmp_path: Path) -> None:
-    if shutil.which("cpio") is None:
-        pytest.skip("cpio is not installed (apt-get install cpio)")
+    need("cpio", package="cpio")
     c, level = codec("none")
     res = pack(InitrdSpec(tree), c, level, tmp_path / "initrd.cpio")
     listing = subprocess.run(["cpio", "-itv", "--quiet", "-F", str(res.path)], check=True,

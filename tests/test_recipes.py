@@ -10,12 +10,12 @@ import os
 import platform
 import pwd
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from conftest import need, unavailable
 
 from lfsbuild.build.book import load_book
 from lfsbuild.build.runner import HARNESS
@@ -115,8 +115,7 @@ def test_recipe_bash_syntax(recipe):
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=_ids(RECIPES))
 def test_recipe_shellcheck(recipe):
-    if not shutil.which("shellcheck"):
-        pytest.skip("shellcheck is not installed (apt-get install -y shellcheck; CI installs it)")
+    need("shellcheck", package="shellcheck")
     # run from the recipe's directory so book/.shellcheckrc is the one that applies
     res = subprocess.run(["shellcheck", "-x", recipe.name], cwd=recipe.parent,
                          capture_output=True, text=True)
@@ -125,8 +124,7 @@ def test_recipe_shellcheck(recipe):
 
 def test_harness_passes_shellcheck_as_posix_sh():
     """The lfs_tests harness is sourced by every step's shell, busybox sh in a test root too."""
-    if not shutil.which("shellcheck"):
-        pytest.skip("shellcheck is not installed (apt-get install -y shellcheck; CI installs it)")
+    need("shellcheck", package="shellcheck")
     res = subprocess.run(["shellcheck", "-s", "sh", "-"], input=HARNESS, capture_output=True,
                          text=True)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -217,20 +215,26 @@ def test_only_layout_and_ownership_run_as_host_root(steps):
             assert step.section in ("ch-tools-creatingminlayout", "ch-tools-changingowner"), step.path
 
 
-@pytest.mark.skipif(not (SHARED_LFS / "book-12.3").is_dir(), reason="the book's XML is not beside this checkout")
+def shared_lfs(name: str) -> Path:
+    """The project's LFS reference data (../shared/lfs): CI has it beside the checkout."""
+    path = SHARED_LFS / name
+    if not path.exists():
+        unavailable(f"{path} does not exist", "check the project out beside its shared/ folder")
+    return path
+
+
 def test_sections_exist_in_the_book(steps):
     ids = {}
-    for xml in (SHARED_LFS / "book-12.3").glob("chapter*/*.xml"):
+    for xml in shared_lfs("book-12.3").glob("chapter*/*.xml"):
         for sid in re.findall(r'<sect1 id="([^"]+)"', xml.read_text()):
             ids[sid] = xml
     for step in steps.values():
         assert step.section in ids, f"{step.path}: no section {step.section} in the book"
 
 
-@pytest.mark.skipif(not (SHARED_LFS / "lfs-12.3-steps.yaml").is_file(), reason="the step list is not beside this checkout")
 def test_sbu_matches_the_book(steps):
     book_sbu = {}
-    for entry in yaml.safe_load((SHARED_LFS / "lfs-12.3-steps.yaml").read_text()):
+    for entry in yaml.safe_load(shared_lfs("lfs-12.3-steps.yaml").read_text()):
         if entry.get("sbu"):
             # "0.4 - 32 SBU (typically about 2.5 SBU)": the typical figure is what ETAs need
             typical = re.search(r"typically about ([\d.]+) SBU", entry["sbu"])
@@ -251,7 +255,7 @@ def _run_recipe(recipe: Path, cwd: Path, env: dict[str, str]) -> subprocess.Comp
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the layout recipe chowns: needs root")
+@pytest.mark.root("the layout recipe chowns")
 def test_layout_recipe_makes_the_book_layout(tmp_path):
     lfs = tmp_path / "lfs"
     lfs.mkdir()
@@ -284,9 +288,11 @@ def _fake_cross_gcc(tmp_path: Path, extra_flags: str) -> dict[str, str]:
             "PATH": f"{bindir}:/usr/bin:/bin"}
 
 
-needs_host_gcc = pytest.mark.skipif(
-    platform.machine() != "x86_64" or not (shutil.which("gcc") and shutil.which("readelf")),
-    reason="needs an x86_64 host with gcc and readelf (binutils)")
+def needs_host_gcc(test):
+    """The check expects x86_64's loader: a real x86_64 gcc and readelf (other hosts skip)."""
+    test = pytest.mark.needs("gcc", "readelf", package="build-essential")(test)
+    return pytest.mark.skipif(platform.machine() != "x86_64",
+                              reason="the toolchain check expects an x86_64 host")(test)
 
 
 @needs_host_gcc

@@ -20,7 +20,6 @@ from conftest import REPO, run_invoke
 from testbook import make_test_book
 
 from lfsbuild import report as rp
-from lfsbuild import tasks
 from lfsbuild.build.book import load_book
 from lfsbuild.sources.packages import load_packages
 from lfsbuild.netboot.pxe.manifest import Artifact, Manifest, sha256_file
@@ -222,8 +221,6 @@ def test_template_is_packaged_and_complete():
     assert names == {"title", "meta", "summary", "stages", "chart", "steps", "tests", "pxe"}
 
 
-@pytest.mark.skipif(not hasattr(tasks, "report"),
-                    reason="lfsbuild/tasks.py has no `report` task yet")
 def test_invoke_report_task(recorded):
     s = recorded["settings"]
     tb = recorded["tb"]

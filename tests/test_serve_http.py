@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -10,8 +9,7 @@ import pytest
 
 from lfsbuild.netboot.serve import BootServer
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None,
-                                reason="needs curl: apt-get install -y curl")
+pytestmark = pytest.mark.needs("curl", package="curl")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import socket
 import subprocess
 import threading
@@ -21,8 +20,7 @@ from waiting import eventually as wait_for
 from lfsbuild.netboot.serve import BootServer
 from lfsbuild.netboot.serve.http import MAX_PER_ADDRESS, HttpServer
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None,
-                                reason="needs curl: apt-get install -y curl")
+pytestmark = pytest.mark.needs("curl", package="curl")
 
 SIZE = 1_000_000
 BIG = 24 << 20          # more than loopback's socket buffers hold, so sendfile has to wait

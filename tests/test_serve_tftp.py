@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import threading
@@ -32,10 +31,9 @@ from lfsbuild.netboot.serve.tftp import (
     parse_request,
 )
 
-CLIENTS = ("curl", "tftp", "atftp")
-pytestmark = pytest.mark.skipif(
-    any(shutil.which(c) is None for c in CLIENTS),
-    reason="needs curl, tftp-hpa and atftp: apt-get install -y curl tftp-hpa atftp")
+pytestmark = [pytest.mark.needs("curl", package="curl"),
+              pytest.mark.needs("tftp", package="tftp-hpa"),
+              pytest.mark.needs("atftp", package="atftp")]
 
 BIG = 65536 * 512 + 777          # > 65535 blocks at 512 bytes: block numbers roll over
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import struct
 import subprocess
@@ -22,8 +21,7 @@ from lfsbuild.errors import ServeError
 from lfsbuild.netboot.serve import BootServer
 from lfsbuild.netboot.serve.tftp import negotiate, quote
 
-pytestmark = pytest.mark.skipif(shutil.which("tftp") is None,
-                                reason="needs tftp-hpa: apt-get install -y tftp-hpa")
+pytestmark = pytest.mark.needs("tftp", package="tftp-hpa")
 
 ATTACKER = "127.0.0.2"
 ACK0 = b"\0\4\0\0"

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import need
 
 from lfsbuild.build.runner import collect_tests
 from lfsbuild.build.testsuite import (TestSummary, parse_console, parse_sum, result_kind,
@@ -231,19 +232,13 @@ def test_runner_collects_this_steps_result_files_with_their_paths(tmp_path):
 
 # ----------------------------------------------------------------------------- live runs
 
-def _have(*tools: str) -> bool:
-    return all(shutil.which(t) for t in tools)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("suite,tools", [
-    ("automake", ("autoreconf", "automake", "make")),
-    ("dejagnu", ("runtest",)),
+@pytest.mark.parametrize("suite,tools,packages", [
+    ("automake", ("autoreconf", "automake", "make"), "autoconf automake make"),
+    ("dejagnu", ("runtest",), "dejagnu"),
 ], ids=["automake", "dejagnu"])
-def test_live_run_matches_the_committed_sample(suite, tools, tmp_path):
-    if not _have(*tools):
-        pytest.skip(f"{', '.join(tools)} not installed (apt-get install -y autoconf automake "
-                    f"dejagnu; CI installs them)")
+def test_live_run_matches_the_committed_sample(suite, tools, packages, tmp_path):
+    need(*tools, package=packages)
     res = subprocess.run(["bash", str(GENERATE), suite, str(tmp_path)], capture_output=True,
                          text=True, timeout=180)
     assert res.returncode == 0, res.stderr

@@ -2,9 +2,13 @@
 
 `vagrant validate` runs the real Vagrant (Debian package `vagrant`). Without a provider it can
 only check the provider-independent part (`--ignore-provider`); the libvirt provider block is
-validated for real when a libvirt daemon answers (vagrant-libvirt connects to it), VirtualBox's
-when VBoxManage is installed. Each check runs on a copy of the Vagrantfile in a temporary
-directory, so the shared sources folder it creates lands there, not in the checkout.
+validated for real against a libvirt daemon (vagrant-libvirt connects to it; tests/run starts
+one). What Vagrant asks the host about things `validate` does not use is answered by small
+stand-ins, so the result depends on the Vagrantfile, not on the host: whether an NFS server is
+installed (a kernel NFS server cannot run on every machine, CI's included), and VirtualBox's
+version (VirtualBox is not packaged for Debian 12). Each check runs on a copy of the Vagrantfile
+in a temporary directory, so the shared sources folder it creates lands there, not in the
+checkout.
 """
 from __future__ import annotations
 
@@ -15,15 +19,24 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, need, unavailable
 
 from lfsbuild.build.hostcheck import load_requirements
 
 PROVISION = REPO / "vagrant" / "provision.sh"
-VAGRANT = shutil.which("vagrant")
 LIBVIRT_SOCKET = Path("/var/run/libvirt/libvirt-sock")
-needs_vagrant = pytest.mark.skipif(VAGRANT is None, reason="vagrant is not installed "
-                                   "(Debian: apt-get install vagrant vagrant-libvirt)")
+# `ps` too: Vagrant runs `ps -o comm= 1` to learn whether the host runs systemd
+needs_vagrant = pytest.mark.needs("vagrant", "ps", package="vagrant vagrant-libvirt procps")
+
+# Stand-ins for host queries that `vagrant validate` makes but whose answer is not what is tested.
+HOST_STANDINS = {
+    # the NFS synced folder asks "is nfsd installed?": `modinfo nfsd` on a host without systemd,
+    # `systemctl list-unit-files ... | grep nfs-server.service` on one with it
+    "modinfo": '[ "$1" = nfsd ]',
+    "systemctl": "echo 'nfs-server.service enabled enabled'",
+    # the VirtualBox provider is usable when VBoxManage reports a version
+    "VBoxManage": "echo 7.0.20r163906",
+}
 
 
 def debian_packages(reqs_path: Path) -> set[str]:
@@ -42,8 +55,7 @@ def provision_lists(what: str, reqs_path: Path) -> list[str]:
 
 def test_provision_script_is_valid_bash():
     subprocess.run(["bash", "-n", str(PROVISION)], check=True)
-    if shutil.which("shellcheck") is None:
-        pytest.skip("shellcheck is not installed (Debian: apt-get install shellcheck)")
+    need("shellcheck", package="shellcheck")
     r = subprocess.run(["shellcheck", "--severity=style", str(PROVISION)],
                        capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout
@@ -84,15 +96,23 @@ def libvirt_answers() -> bool:
     return True
 
 
-def vagrant_validate(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    """`vagrant validate` on a copy of the Vagrantfile and its provisioner."""
+def vagrant_validate(tmp_path: Path, *args: str, vagrantfile: str | None = None,
+                     **env: str) -> subprocess.CompletedProcess:
+    """`vagrant validate` on a copy of the Vagrantfile (or this text) and its provisioner, with
+    HOST_STANDINS first on PATH."""
     (tmp_path / "vagrant").mkdir(exist_ok=True)
-    shutil.copy(REPO / "Vagrantfile", tmp_path / "Vagrantfile")
+    (tmp_path / "Vagrantfile").write_text(vagrantfile or (REPO / "Vagrantfile").read_text())
     shutil.copy(PROVISION, tmp_path / "vagrant" / "provision.sh")
+    standins = tmp_path / "host-standins"
+    standins.mkdir(exist_ok=True)
+    for name, body in HOST_STANDINS.items():
+        (standins / name).write_text(f"#!/bin/sh\n{body}\n")
+        (standins / name).chmod(0o755)
     full = {k: v for k, v in os.environ.items() if not k.startswith(("LFSBUILD_", "VAGRANT_"))}
     full.update(VAGRANT_CHECKPOINT_DISABLE="1", VAGRANT_NO_COLOR="1",
+                PATH=f"{standins}{os.pathsep}{os.environ.get('PATH', os.defpath)}",
                 LFSBUILD_SOURCES=str(tmp_path / "sources"), **env)
-    return subprocess.run([VAGRANT or "vagrant", "validate", *args], cwd=tmp_path, env=full,
+    return subprocess.run(["vagrant", "validate", *args], cwd=tmp_path, env=full,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -120,26 +140,30 @@ def test_vagrant_refuses_bad_settings(tmp_path: Path, env: dict[str, str], messa
 @pytest.mark.parametrize("share", ["9p", "virtiofs", "nfs"])
 def test_vagrant_validate_libvirt(tmp_path: Path, share: str):
     if not libvirt_answers():
-        pytest.skip(f"no libvirt daemon answers on {LIBVIRT_SOCKET} to validate the libvirt "
-                    "provider against (apt-get install vagrant-libvirt libvirt-daemon-system; "
-                    "libvirtd -d)")
+        unavailable(f"no libvirt daemon answers on {LIBVIRT_SOCKET}",
+                    "apt-get install -y vagrant-libvirt libvirt-daemon-system; libvirtd -d")
     r = vagrant_validate(tmp_path, VAGRANT_DEFAULT_PROVIDER="libvirt", LFSBUILD_VM_SHARE=share)
-    if share == "nfs" and "support NFS" in r.stdout + r.stderr:
-        pytest.skip("this host has no NFS server, which the nfs share needs")
     assert r.returncode == 0 and "validated successfully" in r.stdout, r.stdout + r.stderr
 
 
 @needs_vagrant
 def test_vagrant_validate_virtualbox(tmp_path: Path):
-    if shutil.which("VBoxManage") is None:
-        pytest.skip("VirtualBox is not installed (not packaged for Debian 12)")
     r = vagrant_validate(tmp_path, VAGRANT_DEFAULT_PROVIDER="virtualbox")
     assert r.returncode == 0 and "validated successfully" in r.stdout, r.stdout + r.stderr
 
 
+@needs_vagrant
+def test_vagrant_validate_virtualbox_still_checks_the_provider_block(tmp_path: Path):
+    """The VBoxManage stand-in only makes the provider usable: its settings are still checked."""
+    text = (REPO / "Vagrantfile").read_text()
+    assert "    vb.cpus = CPUS\n" in text
+    wrong = text.replace("    vb.cpus = CPUS\n", "    vb.cpus = CPUS\n    vb.no_such_setting = 1\n")
+    r = vagrant_validate(tmp_path, VAGRANT_DEFAULT_PROVIDER="virtualbox", vagrantfile=wrong)
+    assert r.returncode != 0 and "no_such_setting" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
 def test_vagrantfile_is_valid_ruby():
-    if shutil.which("ruby") is None:
-        pytest.skip("ruby is not installed (it comes with vagrant)")
+    need("ruby", package="ruby")
     r = subprocess.run(["ruby", "-c", str(REPO / "Vagrantfile")], capture_output=True, text=True,
                        check=False)
     assert r.returncode == 0 and "Syntax OK" in r.stdout, r.stderr
