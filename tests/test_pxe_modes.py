@@ -369,3 +369,15 @@ def test_nodes_file_reads_keys_and_unquoted_macs(tmp_path):
     assert web.mac == "52:54:00:00:01:10" and web.authorized_keys == key + "\n"
     assert web.ip_param() == "ip=192.168.1.21::192.168.1.1:255.255.255.0:web1:eth0:off:192.168.1.1"
     assert db.mac == "aa:bb:cc:dd:ee:ff" and db.address == "dhcp" and db.ip_param() == "ip=dhcp"
+
+
+def test_lfs_nodes_setting(tmp_path):
+    from lfsbuild.errors import ConfigError
+    from lfsbuild.settings import from_config
+    assert from_config({"nodes": "nodes.yaml"}, tmp_path).nodes is None     # default, absent
+    (tmp_path / "nodes.yaml").write_text("nodes: []\n")
+    assert from_config({"nodes": "nodes.yaml"}, tmp_path).nodes == tmp_path / "nodes.yaml"
+    assert from_config({"nodes": ""}, tmp_path).nodes is None
+    with pytest.raises(ConfigError, match="lfs.nodes: .*lab.yaml is not a file"):
+        from_config({"nodes": "lab.yaml"}, tmp_path)
+    assert load_nodes(tmp_path / "nodes.yaml") == []
