@@ -46,7 +46,8 @@ def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
         from .netboot.pxe import PxeOptions, build_artifacts
         manifest = build_artifacts(PxeOptions(out_dir=settings.pxe_dir, lfs=settings.root,
                                               release=world.packages.release,
-                                              fingerprints=done_fingerprints(settings)))
+                                              fingerprints=done_fingerprints(settings),
+                                              nodes_file=settings.nodes))
         out.write(manifest.summary() + "\n")
         ran.append("pxe")
         from .report import write_report  # the newcomer's "hours later": artifacts + a report

@@ -40,6 +40,7 @@ class Settings:
     bootloader: str = "none"      # none (the target is PXE) | grub (installed on lfs.system.boot_disk)
     blfs: tuple[str, ...] = ()    # BLFS recipes (book/blfs/) to build after stage 5, by name
     blfs_packages: Path = Path("packages-blfs.yaml")  # their sources: BLFS's own list, not the LFS book's
+    nodes: Path | None = None     # nodes file for `invoke pxe`: per-node identity (None: none)
 
     @property
     def state_dir(self) -> Path:
@@ -100,6 +101,7 @@ def from_config(lfs: Mapping[str, Any] | None, project_dir: Path) -> Settings:
         system=_system(cfg.get("system") or {}, project_dir),
         blfs=_blfs(cfg.get("blfs")),
         blfs_packages=path("blfs_packages", "packages-blfs.yaml"),
+        nodes=_nodes(cfg.get("nodes"), project_dir),
     )
     check_places(settings)
     return settings
@@ -220,6 +222,21 @@ def _blfs(value: Any) -> tuple[str, ...]:
     return names
 
 
+def _nodes(value: Any, project_dir: Path) -> Path | None:
+    """lfs.nodes: a nodes file. Unset or '': none. The default `nodes.yaml` counts only when
+    it exists (a checkout without one boots every machine alike); a path the user set must."""
+    if value is None or str(value).strip() == "":
+        return None
+    p = Path(os.path.expanduser(str(value)))
+    p = p if p.is_absolute() else (project_dir / p).resolve()
+    if str(value) == "nodes.yaml" and not p.exists():
+        return None
+    if not p.is_file():
+        raise ConfigError(f"lfs.nodes: {p} is not a file",
+                          "give the path of a nodes file (README, \"Many nodes\"), or '' for none")
+    return p
+
+
 def _system(system: Mapping[str, Any], project_dir: Path) -> tuple[tuple[str, str], ...]:
     values = {str(k): "" if v is None else str(v) for k, v in system.items()}
     # always there: the OpenSSH recipe's template renders it, set or not
@@ -238,7 +255,7 @@ def private_key_for(value: str, project_dir: Path) -> Path | None:
     return key if key.is_file() else None
 
 
-def authorized_keys(value: str, project_dir: Path) -> str:
+def authorized_keys(value: str, project_dir: Path, label: str = "lfs.system.authorized_keys") -> str:
     """lfs.system.authorized_keys as the file's text: the key lines themselves or a file's.
 
     Checked here, once, because a wrong value is only noticed at the first failed SSH login of
@@ -252,24 +269,24 @@ def authorized_keys(value: str, project_dir: Path) -> str:
         path = Path(os.path.expanduser(text))
         path = path if path.is_absolute() else project_dir / path
         if "\n" in text or not path.is_file():
-            raise ConfigError(f"lfs.system.authorized_keys: {text[:60]!r} is neither a public key "
+            raise ConfigError(f"{label}: {text[:60]!r} is neither a public key "
                               f"nor a readable file",
                               "give the path of a public key file (~/.ssh/id_ed25519.pub) or the "
                               "key line itself (ssh-ed25519 AAAA... you@host)")
         try:
             text = path.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"lfs.system.authorized_keys: cannot read {path}: {exc}") from None
+            raise ConfigError(f"{label}: cannot read {path}: {exc}") from None
         where = str(path)
     else:
         where = "the setting"
     if "PRIVATE KEY" in text:
-        raise ConfigError(f"lfs.system.authorized_keys: {where} holds a PRIVATE key; it must "
+        raise ConfigError(f"{label}: {where} holds a PRIVATE key; it must "
                           f"never go into an image",
                           "give the public half (the .pub file next to it)")
     for no, line in enumerate(text.splitlines(), 1):
         if line.strip() and not line.lstrip().startswith("#") and not _KEY_RE.search(line):
-            raise ConfigError(f"lfs.system.authorized_keys: line {no} of {where} is not an "
+            raise ConfigError(f"{label}: line {no} of {where} is not an "
                               f"OpenSSH public key: {line[:60]!r}",
                               f"each line: [options] TYPE BASE64 [comment], TYPE one of "
                               f"{', '.join(KEY_TYPES[:3])} ...")

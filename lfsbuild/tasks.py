@@ -345,12 +345,19 @@ def files(c: Context, step: str, removed: bool = False) -> None:
           f"{human(m.installed_bytes)} in regular files")
 
 
-@task(iterable=["mac"], help={
+@task(iterable=["mac", "module"], help={
     "kernel": "kernel image (default: the newest $LFS/boot/vmlinuz*)",
     "rootfs": "root tree to pack (default: $LFS)",
     "out": "output directory (default: lfs.pxe_dir)",
-    "mode": "ram (whole system in the initrd) or nfs (NFS root)",
-    "compress": "zstd | xz | gzip | none",
+    "mode": "ram (whole system in the initrd), nfs (the kernel's read-write NFS root, one "
+            "node), nfs-ro (shared read-only NFS root, tmpfs overlay per node) or squashfs "
+            "(compressed image as a second initrd, tmpfs overlay per node)",
+    "module": "a kernel module (.ko) the /init of squashfs/nfs-ro/nfs loads before it mounts "
+              "the root, for a kernel that has squashfs, overlay, NFS or its NIC as modules "
+              "(repeatable, loaded in the order given)",
+    "nodes": "nodes file: MAC -> hostname, address, authorized_keys per node "
+             "(default: lfs.nodes; '' for none)",
+    "compress": "zstd | xz | gzip | none (the initrd's, and the squashfs image's compressor)",
     "level": "compression level (default: the compressor's)",
     "init": "the system's init the initrd hands over to",
     "mac": "a MAC address to write a pxelinux.cfg/01-<mac> entry for (repeatable)",
@@ -367,10 +374,12 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
         mode: str = "ram", compress: str = "zstd", level: str | None = None,
         init: str = "/sbin/init", mac: list[str] | None = None, layout: str = "standard",
         cmdline_extra: str = "", server: str | None = None, http_port: int = 8069,
-        nfs_path: str | None = None, keep_docs: bool = False, keep_static: bool = False) -> None:
+        nfs_path: str | None = None, keep_docs: bool = False, keep_static: bool = False,
+        module: list[str] | None = None, nodes: str | None = None) -> None:
     """Pack kernel + initrd and write the TFTP/HTTP boot tree (pxelinux, GRUB, iPXE, dnsmasq)."""
     from .netboot.pxe import PxeOptions, build_artifacts
     s = settings_of(c)
+    nodes_file = (Path(nodes).resolve() if nodes else None) if nodes is not None else s.nodes
     fps = done_fingerprints(s)
     out_dir = Path(out).resolve() if out else s.pxe_dir
     opts = PxeOptions(out_dir=out_dir, lfs=s.root,
@@ -381,7 +390,9 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
                       layout=layout, cmdline_extra=cmdline_extra,
                       release=release_of(s), fingerprints=fps,
                       keep_docs=keep_docs, keep_static=keep_static, server=server,
-                      http_port=http_port, nfs_path=nfs_path)
+                      http_port=http_port, nfs_path=nfs_path,
+                      modules=tuple(Path(m).resolve() for m in module or ()),
+                      nodes_file=nodes_file)
     print(build_artifacts(opts).summary())
 
 
@@ -394,19 +405,20 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     "timeout": "seconds to wait for the marker",
     "marker": "console text that means success",
     "expect_lease": "also require the kernel's own DHCP lease (IP-Config) on the console",
-    "memory": "guest RAM in MiB (default: enough for the initrd, at least 1024)",
+    "memory": "guest RAM in MiB (default: what manifest.json says a node of its mode needs)",
     "ssh": "after the marker, log in as root over SSH (127.0.0.1 port forwarded to the guest's "
            "22, host key checked against the keys `invoke pxe` made), run uname -a and "
            "cat /etc/hostname, print the answer",
     "ssh_key": "private key for --ssh (default: lfs.system.authorized_keys's file without .pub)",
     "ssh_timeout": "seconds after the marker for sshd to answer (--ssh)",
+    "mac": "the guest NIC's MAC address, e.g. a node of the nodes file (default: QEMU's)",
 })
 @friendly
 def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               firmware: str = "bios", transport: str = "http", accel: str = "auto",
               timeout: int = 180, marker: str = "login:", expect_lease: bool = False,
               memory: int = 0, ssh: bool = False, ssh_key: str | None = None,
-              ssh_timeout: int = 90) -> None:
+              ssh_timeout: int = 90, mac: str | None = None) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
     from .netboot import boot_test as bt
     s = settings_of(c)
@@ -417,7 +429,7 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
                           firmware=firmware, transport=transport, accel=accel,
                           timeout=timeout, marker=marker, expect_lease=expect_lease,
                           memory_mb=memory or None, ssh=ssh, ssh_key=key,
-                          ssh_timeout=ssh_timeout)
+                          ssh_timeout=ssh_timeout, mac=mac)
     if ssh and nic == "all":
         raise Exit("error: --ssh logs in to one guest: choose one --nic", code=1)
     if nic == "all":

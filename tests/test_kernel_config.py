@@ -95,7 +95,8 @@ def test_the_netboot_essentials_are_built_in(netboot_build):
     config = set((netboot_build[0] / ".config").read_text().splitlines())
     for sym in ("DEVTMPFS_MOUNT", "BLK_DEV_INITRD", "RD_GZIP", "RD_XZ", "RD_ZSTD", "VIRTIO_PCI",
                 "VIRTIO_NET", "E1000", "E1000E", "8139TOO", "IP_PNP", "IP_PNP_DHCP", "NFS_FS",
-                "ROOT_NFS", "SQUASHFS", "SQUASHFS_XZ", "SQUASHFS_ZSTD", "OVERLAY_FS",
+                "ROOT_NFS", "SQUASHFS", "SQUASHFS_ZLIB", "SQUASHFS_XZ", "SQUASHFS_ZSTD", "OVERLAY_FS",
+                "BLK_DEV_LOOP", "NFS_V3", "TMPFS",
                 "SERIAL_8250", "SERIAL_8250_CONSOLE"):
         assert f"CONFIG_{sym}=y" in config, f"CONFIG_{sym} is not built in"
 

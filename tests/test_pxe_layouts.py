@@ -76,7 +76,8 @@ def test_standard_layout_has_every_boot_path(tmp_path: Path, fake_kernel: Path,
         assert a.size == (out / a.path).stat().st_size and a.sha256 == sha256_file(out / a.path)
     assert Manifest.load(out).artifacts == m.artifacts
     table = m.summary()
-    assert "initrd.img" in table and table.splitlines()[-1].startswith("total")  # no warnings
+    assert "initrd.img" in table and not any(l.startswith("warning") for l in table.splitlines())
+    assert table.splitlines()[-1] == "mode ram: a node needs about 1024 MiB of RAM"
 
 
 def test_missing_loaders_are_named_with_their_package_and_the_rest_is_written(

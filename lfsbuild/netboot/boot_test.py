@@ -30,6 +30,7 @@ from lfsbuild.errors import BootTestError
 from lfsbuild.netboot.serve import BootServer, Transfer
 from lfsbuild.netboot.pxe.hostkeys import public_keys, secrets_dir
 from lfsbuild.netboot.pxe.manifest import Manifest
+from lfsbuild.netboot.pxe.modes import MODES, node_ram_mb
 from lfsbuild.tables import format_table
 
 NICS = {"virtio": "virtio-net-pci", "e1000": "e1000", "e1000e": "e1000e", "rtl8139": "rtl8139"}
@@ -137,6 +138,7 @@ class BootOptions:
     ssh_key: Path | None = None  # private key for root's login (None: ssh's own defaults/agent)
     ssh_timeout: float = 90.0   # seconds, from the marker, for sshd to answer
     ssh_command: str = "uname -a; cat /etc/hostname"
+    mac: str | None = None      # the guest NIC's MAC (a node of the tree's nodes file), else QEMU's
 
 
 @dataclass
@@ -222,7 +224,8 @@ def qemu_argv(opts: BootOptions, ep: Endpoints, accel: str, vars_copy: Path | No
     argv = [opts.qemu, "-accel", accel, "-m", str(memory), "-display", "none",
             "-machine", "graphics=off", "-serial", "stdio", "-monitor", "none", "-no-reboot",
             "-netdev", netdev,
-            "-device", f"{NICS[opts.nic]},netdev=n0,bootindex=1" + _romfile(opts)]
+            "-device", f"{NICS[opts.nic]},netdev=n0,bootindex=1" + _romfile(opts)
+            + (f",mac={opts.mac}" if opts.mac else "")]
     if opts.firmware == "uefi":
         code, _ = ovmf_files()
         argv += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
@@ -230,20 +233,17 @@ def qemu_argv(opts: BootOptions, ep: Endpoints, accel: str, vars_copy: Path | No
     return argv
 
 
-MIN_MEMORY_MB = 1024
-HEADROOM_MB = 512
-
-
 def guest_memory_mb(pxe_dir: Path) -> int:
-    """RAM for a guest booting this tree's initrd. The kernel unpacks it into a tmpfs that may
-    only grow to half the RAM (less, and unpacking fails with "write error" and a root with
-    holes: found by booting a real LFS), and the compressed image is in memory meanwhile; plus
-    room for the system to run. A whole LFS as RAM root needs GiBs; busybox gets 1 GiB."""
+    """RAM for a guest booting this tree: what manifest.json says a node needs (`invoke pxe`
+    computes it per mode: ram needs twice the unpacked tree, squashfs twice the compressed
+    image, the NFS modes little). A manifest from before that field gets the ram-mode figure
+    from its initrd sizes; no manifest, the 1 GiB minimum."""
     manifest = Manifest.find(pxe_dir)
+    if manifest is not None and manifest.node_ram_mb:
+        return manifest.node_ram_mb
     compressed = manifest.initrd_bytes if manifest else 0
     unpacked = manifest.unpacked_bytes if manifest else 0
-    need = max(2 * unpacked, unpacked + compressed) // 2**20 + HEADROOM_MB
-    return max(MIN_MEMORY_MB, -(-need // 256) * 256)
+    return node_ram_mb(MODES["ram"], compressed, unpacked)
 
 
 def validate(opts: BootOptions) -> None:
@@ -257,6 +257,9 @@ def validate(opts: BootOptions) -> None:
         if not (opts.pxe_dir / name).is_file():
             raise BootTestError(f"{opts.pxe_dir / name} is missing",
                                 "run `invoke pxe` first (it names any boot loader package the host lacks)")
+    if opts.mac is not None and not re.fullmatch(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", opts.mac):
+        raise BootTestError(f"--mac {opts.mac!r} is not a MAC address",
+                            "write it as six hex pairs with colons, e.g. 52:54:00:12:34:56")
     if shutil.which(opts.qemu) is None:
         raise BootTestError(f"{opts.qemu} is not installed",
                             "install the Debian package qemu-system-x86 (apt-get install qemu-system-x86)")

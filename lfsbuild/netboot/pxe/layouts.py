@@ -45,6 +45,20 @@ class TreeInputs:
     out_dir: str = "/srv/lfs-pxe"
     loaders: dict[str, Path] = field(default_factory=dict)
     missing: tuple[Missing, ...] = ()
+    #: the initrds every node loads, in order (None: the RAM-root initrd in ram mode, else none)
+    initrds: tuple[str, ...] | None = None
+    #: per-node boot configs: (mac, command line, initrds) for each node with an identity
+    nodes: tuple["NodeBoot", ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeBoot:
+    """What one node boots instead of the shared defaults (its MAC picks the config)."""
+
+    mac: str
+    hostname: str
+    cmdline: str
+    initrds: tuple[str, ...]
 
 
 def normalise_mac(mac: str) -> str:
@@ -66,42 +80,77 @@ def artifact_names(layout: str, release: str) -> tuple[str, str]:
     return "vmlinuz", "initrd.img"
 
 
+def initrd_values(initrds: tuple[str, ...], base_url: str, up: str = "") -> dict[str, str]:
+    """The initrd parts of every loader's config for a list of initrds (pure). `up` prefixes
+    iPXE's relative names (a node's script lives in nodes/, the files one level up)."""
+    names = [i.rsplit("/", 1)[-1] for i in initrds]
+    return dict(
+        initrd=",".join(initrds),                      # pxelinux: INITRD a,b,c
+        initrd_arg="".join(f"initrd={n} " for n in names),
+        initrd_cmd="\n".join(f"initrd {up}{i}" for i in initrds),
+        initrd_cmd_url="\n".join(f"initrd {base_url}/{i}" for i in initrds),
+        initrd_line=("initrd " + " ".join(f"($root)/{i}" for i in initrds)) if initrds else "")
+
+
 def plan_tree(inp: TreeInputs) -> list[PlannedFile]:
-    """All rendered and copied files of the tree (not kernel/initrd), in a stable order."""
+    """All rendered and copied files of the tree (not kernel/initrds), in a stable order."""
     kernel, initrd = artifact_names(inp.layout, inp.release)
-    ram = inp.mode == "ram"
+    initrds = inp.initrds if inp.initrds is not None else ((initrd,) if inp.mode == "ram" else ())
     server = inp.server or "SERVER_IP"
     # iPXE scripts may use iPXE's own ${next-server}; dnsmasq needs a real address.
     base_url = f"http://{inp.server or '${next-server}'}:{inp.http_port}"
     dns_url = f"http://{server}:{inp.http_port}"
-    initrd_name = initrd.rsplit("/", 1)[-1]
     v = dict(release=inp.release, mode=inp.mode, cmdline=inp.cmdline, kernel=kernel,
-             initrd=initrd, base_url=base_url,
-             initrd_arg=f"initrd={initrd_name} " if ram else "",
-             initrd_cmd=f"initrd {initrd}" if ram else "",
-             initrd_cmd_url=f"initrd {base_url}/{initrd}" if ram else "",
-             initrd_line=f"initrd ($root)/{initrd}" if ram else "")
+             base_url=base_url, up="", node_chain=_node_chain(inp.nodes),
+             **initrd_values(initrds, base_url))
     files: list[PlannedFile] = []
     for name in LOADER_NAMES:
         if name in inp.loaders:
             files.append(PlannedFile(name, "bootloader", source=inp.loaders[name]))
-    pxecfg = render("pxelinux.cfg" if ram else "pxelinux-nfs.cfg", **v)
+    pxe_template = "pxelinux.cfg" if initrds else "pxelinux-nfs.cfg"
+    pxecfg = render(pxe_template, **v)
     files.append(PlannedFile("pxelinux.cfg/default", "pxelinux config", text=pxecfg))
+    node_macs = {normalise_mac(n.mac) for n in inp.nodes}
     for mac in inp.macs:
-        files.append(PlannedFile(f"pxelinux.cfg/01-{normalise_mac(mac)}", "pxelinux config", text=pxecfg))
+        if normalise_mac(mac) not in node_macs:
+            files.append(PlannedFile(f"pxelinux.cfg/01-{normalise_mac(mac)}", "pxelinux config",
+                                     text=pxecfg))
     files.append(PlannedFile("grub/grub.cfg", "grub config", text=render("grub.cfg", **v)))
     files.append(PlannedFile("boot.ipxe", "ipxe script", text=render("boot.ipxe", **v)))
     files.append(PlannedFile("chain.ipxe", "ipxe script", text=render("chain.ipxe", **v)))
+    for node in inp.nodes:
+        mac = normalise_mac(node.mac)
+        nv = {**v, "cmdline": node.cmdline, "mode": f"{inp.mode}, {node.hostname}",
+              "node_chain": "", **initrd_values(node.initrds, base_url)}
+        files.append(PlannedFile(f"pxelinux.cfg/01-{mac}", "node pxelinux config",
+                                 text=render("pxelinux.cfg", **nv)))
+        # GRUB's network image looks for grub.cfg-01-<mac> in its prefix before grub.cfg
+        files.append(PlannedFile(f"grub/grub.cfg-01-{mac}", "node grub config",
+                                 text=render("grub.cfg", **nv)))
+        files.append(PlannedFile(f"nodes/{mac}.ipxe", "node ipxe script", text=render(
+            "boot.ipxe", **{**nv, "up": "../", **initrd_values(node.initrds, base_url, "../")})))
     files.append(PlannedFile("dnsmasq.conf", "dnsmasq example", text=render(
         "dnsmasq.conf", **{**v, "base_url": dns_url}, server=server, interface="eth0",
         subnet=_subnet(inp.server), out_dir=inp.out_dir, grub_image="grubnetx64.efi")))
-    if not ram:
-        files.append(PlannedFile("exports", "nfs exports line", text=render("exports", **v, rootfs=inp.rootfs)))
+    if inp.mode in ("nfs", "nfs-ro"):
+        access = "ro" if inp.mode == "nfs-ro" else "rw"
+        files.append(PlannedFile("exports", "nfs exports line",
+                                 text=render("exports", **v, rootfs=inp.rootfs, access=access)))
+        files.append(PlannedFile("ganesha.conf", "nfs-ganesha export", text=render(
+            "ganesha.conf", **v, rootfs=inp.rootfs, access=access.upper())))
     if inp.layout == "foreman":
         for kind in ("PXELinux", "PXEGrub2", "iPXE"):
             text = render(f"foreman-{kind}.erb", **v)
             files.append(PlannedFile(f"foreman/{kind}.erb", "foreman template", text=text))
     return files
+
+
+def _node_chain(nodes: tuple[NodeBoot, ...]) -> str:
+    """boot.ipxe's first lines when nodes have their own script: try nodes/<mac>.ipxe."""
+    if not nodes:
+        return ""
+    return ("# a node with an identity of its own has nodes/<mac>.ipxe; the others go on below\n"
+            "chain --autofree nodes/${mac:hexhyp}.ipxe || echo no node script for ${mac}: shared defaults\n")
 
 
 def _subnet(server: str | None) -> str:

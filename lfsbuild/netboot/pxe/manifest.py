@@ -45,6 +45,11 @@ class Manifest:
     # where the private host keys are: printed by `invoke pxe`, not written to manifest.json
     # (a served file has no business pointing at secrets)
     secrets_dir: str = ""
+    initrds: list[str] = field(default_factory=list)     # every initrd a node loads, in order
+    image: dict[str, object] = field(default_factory=dict)  # squashfs: compressor, size, time
+    nodes: list[dict[str, object]] = field(default_factory=list)  # mac, hostname, address, ...
+    #: RAM (MiB) a node needs to boot this tree (`modes.node_ram_mb`); 0 in older manifests
+    node_ram_mb: int = 0
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -89,10 +94,17 @@ class Manifest:
         boot loader or other problem: what `invoke pxe` prints."""
         keys = []
         if self.ssh_host_keys:
-            keys = [f"ssh host keys (in the initrd): {', '.join(self.ssh_host_keys)}",
-                    f"  kept in {self.secrets_dir or 'the -secrets directory beside the tree'} "
-                    f"(private, 0600; reused by the next `invoke pxe`)"]
-        return "\n".join([self.table(), *keys,
+            keys = [f"ssh host keys (in the initrd): {', '.join(self.ssh_host_keys)}"]
+        for n in self.nodes:
+            fps = n.get("ssh_host_keys") or []
+            keys.append(f"node {n['hostname']} ({n['mac']}, {n['address']}): {n['overlay']}"
+                        + (f", ssh host keys {', '.join(fps)}" if fps else ""))  # type: ignore[arg-type]
+        if self.ssh_host_keys or any(n.get("ssh_host_keys") for n in self.nodes):
+            keys.append(f"  kept in {self.secrets_dir or 'the -secrets directory beside the tree'} "
+                        f"(private, 0600; reused by the next `invoke pxe`)")
+        ram = [f"mode {self.mode}: a node needs about {self.node_ram_mb} MiB of RAM"] \
+            if self.node_ram_mb else []
+        return "\n".join([self.table(), *ram, *keys,
                           *(f"warning: {m}" for m in [*self.missing, *self.notes])])
 
 
