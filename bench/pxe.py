@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from conftest_pxe import MARKER, find_test_kernel, make_busybox_root  # noqa: E402
+from netboot_trees import MARKER, find_test_kernel, make_netboot_tree  # noqa: E402
 from lfsbuild.netboot.boot_test import BootOptions, run_boot  # noqa: E402
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts  # noqa: E402
 from lfsbuild.netboot.pxe.compress import codec  # noqa: E402
@@ -41,7 +41,7 @@ def make_tree(min_mb: int) -> Path:
     if root.is_dir() and tree_size(root) >= min_mb * 1e6:
         return root
     shutil.rmtree(root, ignore_errors=True)
-    make_busybox_root(root, MARKER)
+    make_netboot_tree(root, MARKER)
     total = tree_size(root)
     for src in FILLERS:
         for path in sorted(Path(src).rglob("*")):

@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 
 from conftest import need, need_file, run_invoke, unavailable
-from conftest_pxe import KERNEL_CACHE, make_busybox_root, require_kernel
+from netboot_trees import KERNEL_CACHE, make_netboot_tree, require_kernel
 from lfsbuild.netboot.boot_test import (BootOptions, Endpoints, known_hosts, qemu_argv, ssh_argv,
                                         ssh_verdict)
 from lfsbuild.netboot.pxe.hostkeys import secrets_dir
 
 MARKER = "LFSBUILD-SSH-READY"
 SSHD = Path("/usr/sbin/sshd")
-APPLETS = ("insmod", "ip", "sleep", "uname", "hostname", "chmod")  # beside conftest_pxe's
+APPLETS = ("insmod", "ip", "sleep", "uname", "hostname", "chmod")  # beside netboot_trees's
 
 def needs_tools(test):
     """QEMU, the host's ssh client and an sshd to copy into the test root (tests/run installs
@@ -71,7 +71,7 @@ def add_sshd(root: Path) -> None:
 
 
 def make_ssh_root(root: Path, kernel: Path, pubkey: str, start_sshd: bool = True) -> Path:
-    make_busybox_root(root, marker=MARKER)
+    make_netboot_tree(root, marker=MARKER)
     for applet in APPLETS:
         (root / "bin" / applet).symlink_to("busybox")
     add_sshd(root)

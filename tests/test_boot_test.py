@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_invoke
-from conftest_pxe import MARKER, make_busybox_root, require_kernel
+from netboot_trees import MARKER, make_netboot_tree, require_kernel
 from lfsbuild.netboot.boot_test import (BootOptions, BootResult, Endpoints, _diagnose, boot, boot_matrix,
                                 bootfile, bootserver, results_table, guest_memory_mb,
                                 qemu_argv, resolve_accel, validate)
@@ -28,7 +28,7 @@ def pxe_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Built the way a user does: `invoke pxe --kernel ... --rootfs ...`."""
     kernel = require_kernel()
     base = tmp_path_factory.mktemp("boot")
-    root = make_busybox_root(base / "root")
+    root = make_netboot_tree(base / "root")
     out = base / "pxe"
     r = run_invoke(["pxe", "--kernel", str(kernel), "--rootfs", str(root), "--out", str(out)],
                    cli_env(base), check=True)

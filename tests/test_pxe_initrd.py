@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import need
-from conftest_pxe import make_busybox_root
+from netboot_trees import make_netboot_tree
 from lfsbuild.errors import PxeError
 from lfsbuild.netboot.pxe.compress import CODECS, codec
 from lfsbuild.netboot.pxe.cpio import CpioWriter, Entry, read_members
@@ -26,7 +26,7 @@ def members(path: Path, compress: str = "zstd") -> dict:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    root = make_busybox_root(tmp_path / "root")
+    root = make_netboot_tree(tmp_path / "root")
     (root / "etc/shadow").write_text("root::19000::::::\n")
     (root / "etc/shadow").chmod(0o600)
     os.chown(root / "etc/shadow", 1000, 42)

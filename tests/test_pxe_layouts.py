@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest_pxe import make_busybox_root
+from netboot_trees import make_netboot_tree
 from lfsbuild.errors import PxeError
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts, kernel_cmdline
 from lfsbuild.netboot.pxe.bootloaders import find_loaders
@@ -40,7 +40,7 @@ def host_with_loaders(tmp_path: Path) -> Path:
 
 
 def build(tmp_path: Path, kernel: Path, host: Path, **kw: object) -> tuple[Path, Manifest]:
-    root = make_busybox_root(tmp_path / "root")
+    root = make_netboot_tree(tmp_path / "root")
     out = tmp_path / "out"
     opts = PxeOptions(out_dir=out, kernel=kernel, rootfs=root, host_root=host,
                       fingerprints={"stage1/010-binutils": "ab12"}, **kw)  # type: ignore[arg-type]
@@ -135,7 +135,7 @@ def test_plain_errors_for_bad_inputs(tmp_path: Path, fake_kernel: Path) -> None:
 
 
 def test_default_inputs_come_from_lfs(tmp_path: Path, fake_kernel: Path, host_with_loaders: Path) -> None:
-    lfs = make_busybox_root(tmp_path / "lfs")
+    lfs = make_netboot_tree(tmp_path / "lfs")
     (lfs / "boot").mkdir()
     (lfs / "boot/vmlinuz-6.13.4-lfs-12.3").write_bytes(fake_kernel.read_bytes())
     m = build_artifacts(PxeOptions(out_dir=tmp_path / "out", lfs=lfs, host_root=host_with_loaders,

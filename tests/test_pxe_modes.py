@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, need, run_invoke, unavailable
-from conftest_pxe import KERNEL_CACHE, make_busybox_root, require_kernel
+from netboot_trees import KERNEL_CACHE, make_netboot_tree, require_kernel
 from lfsbuild.errors import DataFileError, PxeError
 from lfsbuild.netboot.boot_test import guest_memory_mb
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
@@ -60,7 +60,7 @@ needs_mksquashfs = pytest.mark.needs("mksquashfs", package="squashfs-tools")
 
 def make_root(root: Path) -> Path:
     """A busybox root whose init says which node it is and whether it sees an earlier write."""
-    make_busybox_root(root, marker=MARKER)
+    make_netboot_tree(root, marker=MARKER)
     for applet in EXTRA_APPLETS:
         (root / "bin" / applet).symlink_to("busybox")
     (root / "sbin/init").write_text(
@@ -292,7 +292,7 @@ def test_init_tools_come_from_the_tree_with_their_libraries(tmp_path):
 
 
 def test_a_missing_tool_or_a_foreign_module_is_refused(kernel, tmp_path):
-    root = make_busybox_root(tmp_path / "root")                  # no switch_root, no cp
+    root = make_netboot_tree(tmp_path / "root")                  # no switch_root, no cp
     opts = dict(out_dir=tmp_path / "pxe", kernel=kernel, rootfs=root, mode="nfs-ro")
     with pytest.raises(PxeError, match="no 'switch_root' program"):
         build_artifacts(PxeOptions(**opts))  # type: ignore[arg-type]

@@ -1,6 +1,9 @@
-"""Shared helpers for the PXE and boot-test tests: a real kernel and a busybox root tree.
+"""What the PXE and boot tests boot: a real kernel and a tiny busybox tree that prints a marker.
 
-The kernel is Debian's (extracted from linux-image-*.deb by .ci/run, never installed);
+Not the chroot tests' busybox root (tests/rootfs.py: a whole root to run build steps in);
+this one only has to reach its "init" and say so on the console.
+
+The kernel is Debian's (extracted from linux-image-*.deb by tests/run, never installed);
 tests find it through LFSBUILD_TEST_KERNEL or the cache directory below.
 """
 from __future__ import annotations
@@ -36,7 +39,7 @@ def require_kernel() -> Path:
     return kernel
 
 
-def make_busybox_root(root: Path, marker: str = MARKER) -> Path:
+def make_netboot_tree(root: Path, marker: str = MARKER) -> Path:
     """A tiny root tree whose "system init" prints `marker` on the console and powers off."""
     for d in ("bin", "sbin", "etc", "usr/share/doc/busybox", "usr/lib", "sources", "tools"):
         (root / d).mkdir(parents=True, exist_ok=True)
