@@ -4,22 +4,18 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, run_invoke
-from httpserver import FileServer
-from testbook import make_test_book
+from testbook import TEST_USER, make_test_book, served_world
 from waiting import eventually, wait_until
 
-TEST_USER = "lfsbt"
 
 SLOW = """( while true; do date >> "$LFS/tools/writer.log"; sleep 0.1; done ) &
 sleep 120
@@ -28,19 +24,8 @@ sleep 120
 
 @pytest.fixture
 def world():
-    """A world-readable temp dir (the build user must reach $LFS), a served test book, env."""
-    base = Path(tempfile.mkdtemp(prefix="lfsbuild-engine-", dir="/tmp"))
-    base.chmod(0o755)
-    srv = FileServer()
-    with srv:
-        tb = make_test_book(base, f"{srv.url}/pub")
-        srv.files.update(tb.tarballs)
-        env = dict(os.environ, INVOKE_LFS_ROOT=str(base / "lfs"),
-                   INVOKE_LFS_SOURCES=str(base / "sources"), INVOKE_LFS_PACKAGES=str(tb.packages),
-                   INVOKE_LFS_BOOK=str(tb.book), INVOKE_LFS_USER=TEST_USER, INVOKE_LFS_JOBS="2",
-                   INVOKE_LFS_MIRRORS="", INVOKE_LFS_HOST_CHECK="0")
-        yield {"base": base, "lfs": base / "lfs", "tb": tb, "env": env, "srv": srv}
-    shutil.rmtree(base, ignore_errors=True)
+    with served_world(make_test_book, "lfsbuild-engine-") as w:
+        yield w
 
 
 def state_of(w) -> dict:

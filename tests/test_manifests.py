@@ -9,38 +9,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, run_invoke
-from httpserver import FileServer
-from testbook import make_manifest_book
+from testbook import make_manifest_book, served_world
 from waiting import wait_until
 
-TEST_USER = "lfsbt"
 STAGE1 = ("layout", "libgreet", "hello", "check", "strip", "cleanup")
 
 
 @pytest.fixture
 def world():
-    base = Path(tempfile.mkdtemp(prefix="lfsbuild-manifest-", dir="/tmp"))
-    base.chmod(0o755)
-    srv = FileServer()
-    with srv:
-        tb = make_manifest_book(base, f"{srv.url}/pub")
-        srv.files.update(tb.tarballs)
-        env = dict(os.environ, INVOKE_LFS_ROOT=str(base / "lfs"),
-                   INVOKE_LFS_SOURCES=str(base / "sources"), INVOKE_LFS_PACKAGES=str(tb.packages),
-                   INVOKE_LFS_BOOK=str(tb.book), INVOKE_LFS_USER=TEST_USER, INVOKE_LFS_JOBS="2",
-                   INVOKE_LFS_MIRRORS="", INVOKE_LFS_HOST_CHECK="0")
-        yield {"base": base, "lfs": base / "lfs", "tb": tb, "env": env}
-    shutil.rmtree(base, ignore_errors=True)
+    with served_world(make_manifest_book, "lfsbuild-manifest-") as w:
+        yield w
 
 
 def state_of(w) -> dict:

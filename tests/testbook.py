@@ -7,10 +7,18 @@ recipe is plain bash compiled with the host compiler, exactly like a real book s
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import make_tarball, md5, packages_yaml
+from httpserver import FileServer
+
+TEST_USER = "lfsbt"   # the build user the engine tests run stages 1-2 as
 
 CONFIGURE = """#!/bin/sh
 # a tiny autoconf-style configure: --prefix only, writes config.mk
@@ -211,3 +219,24 @@ def make_manifest_book(root: Path, base_url: str) -> TestBook:
     for rel, text in MANIFEST_STAGE1.items():
         tb.recipe(rel).write_text(text)
     return tb
+
+
+@contextlib.contextmanager
+def served_world(make: Callable[[Path, str], "TestBook"], prefix: str) -> Iterator[dict]:
+    """A world-readable temp dir (the build user must reach $LFS), the book `make` writes,
+    served over HTTP on 127.0.0.1, and the environment that points `invoke` at all of it."""
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    base.chmod(0o755)
+    srv = FileServer()
+    try:
+        with srv:
+            tb = make(base, f"{srv.url}/pub")
+            srv.files.update(tb.tarballs)
+            env = dict(os.environ, INVOKE_LFS_ROOT=str(base / "lfs"),
+                       INVOKE_LFS_SOURCES=str(base / "sources"),
+                       INVOKE_LFS_PACKAGES=str(tb.packages), INVOKE_LFS_BOOK=str(tb.book),
+                       INVOKE_LFS_USER=TEST_USER, INVOKE_LFS_JOBS="2", INVOKE_LFS_MIRRORS="",
+                       INVOKE_LFS_HOST_CHECK="0")
+            yield {"base": base, "lfs": base / "lfs", "tb": tb, "env": env, "srv": srv}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
