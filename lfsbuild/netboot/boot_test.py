@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator
 
+from lfsbuild.children import dies_with_parent
 from lfsbuild.errors import BootTestError
 from lfsbuild.netboot.serve import BootServer, Transfer
 from lfsbuild.netboot.pxe.manifest import Manifest
@@ -148,6 +149,12 @@ class BootResult:
     retransmits: int | None = None    # TFTP data blocks the server had to send again
     tail: list[str] = field(default_factory=list)
     problem: str = ""
+    # the lab (--network lab): which node, its MAC and the router's lease, transfers counted
+    node: str = ""
+    mac: str = ""
+    lease: str = ""
+    transfers: int | None = None
+    started: float = 0.0          # wall clock (time.time) at power-on
 
     @property
     def throughput(self) -> float | None:
@@ -283,12 +290,14 @@ def _manifest_kernel(pxe_dir: Path) -> str:
 
 
 def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
-           timeout: float) -> tuple[bool, str, int | None]:
+           timeout: float, env: dict[str, str] | None = None) -> tuple[bool, str, int | None]:
     """Run QEMU, feed its console to `done` until it says yes, QEMU exits or time runs out.
 
-    Returns (done?, console text, exit code or None if we stopped it).
+    Returns (done?, console text, exit code or None if we stopped it). QEMU dies with the
+    thread that watches it (PR_SET_PDEATHSIG): a killed lfsbuild leaves no VM running.
     """
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=env, preexec_fn=dies_with_parent())
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     text = ""
@@ -429,15 +438,20 @@ def results_table(results: list[BootResult]) -> str:
     """NIC, firmware, transport, time to marker, bytes, throughput, resent blocks: a row each.
 
     The server's figures: a slow TFTP boot with many resent blocks points at the NIC model
-    (or the network), one without any at the client's lock-step protocol.
+    (or the network), one without any at the client's lock-step protocol. Lab boots add the
+    node, its MAC, the router's lease and the number of transfers the server reported.
     """
-    head = ("NIC", "firmware", "transport", "accel", "result", "to marker", "transferred",
-            "throughput", "resent")
+    lab = any(r.node for r in results)
+    head = (("node", "MAC", "lease") if lab else ()) + (
+        "NIC", "firmware", "transport", "accel", "result", "to marker", "transferred",
+        "throughput", "resent") + (("transfers",) if lab else ())
     rows = []
     for r in results:
-        rows.append((r.nic, r.firmware, r.transport, r.accel, "ok" if r.ok else f"FAIL ({r.stage})",
-                     f"{r.seconds:.1f} s",
-                     "-" if r.bytes_transferred is None else f"{r.bytes_transferred / 1e6:.1f} MB",
-                     "-" if r.throughput is None else f"{r.throughput:.1f} MB/s",
-                     "-" if r.retransmits is None else str(r.retransmits)))
+        row = ((r.node, r.mac, r.lease or "none") if lab else ()) + (
+            r.nic, r.firmware, r.transport, r.accel, "ok" if r.ok else f"FAIL ({r.stage})",
+            f"{r.seconds:.1f} s",
+            "-" if r.bytes_transferred is None else f"{r.bytes_transferred / 1e6:.1f} MB",
+            "-" if r.throughput is None else f"{r.throughput:.1f} MB/s",
+            "-" if r.retransmits is None else str(r.retransmits))
+        rows.append(row + (("-" if r.transfers is None else str(r.transfers),) if lab else ()))
     return format_table(head, rows)

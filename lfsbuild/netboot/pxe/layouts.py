@@ -18,6 +18,14 @@ from lfsbuild.netboot.pxe.render import render
 LAYOUTS = ("standard", "foreman")
 LOADER_NAMES = ["pxelinux.0", "ldlinux.c32", "grubnetx64.efi", "ipxe.lkrn", "ipxe.efi"]
 MAC_RE = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
+# The per-machine hooks of boot.ipxe and grub.cfg (rendered only when `--mac` was given).
+# GRUB names the MAC with colons ($net_default_mac), as Foreman's grub.cfg-<mac> files do.
+IPXE_PER_MAC = ("# This machine's own script, if `invoke pxe --mac` wrote one:\n"
+                "chain --autofree boot-01-${mac:hexhyp}.ipxe ||\n")
+GRUB_PER_MAC = ("# This machine's own configuration, if `invoke pxe --mac` wrote one:\n"
+                "if [ -s $prefix/grub.cfg-$net_default_mac ]; then\n"
+                "    configfile $prefix/grub.cfg-$net_default_mac\n"
+                "fi\n")
 
 
 @dataclass(frozen=True)
@@ -87,10 +95,22 @@ def plan_tree(inp: TreeInputs) -> list[PlannedFile]:
             files.append(PlannedFile(name, "bootloader", source=inp.loaders[name]))
     pxecfg = render("pxelinux.cfg" if ram else "pxelinux-nfs.cfg", **v)
     files.append(PlannedFile("pxelinux.cfg/default", "pxelinux config", text=pxecfg))
-    for mac in inp.macs:
-        files.append(PlannedFile(f"pxelinux.cfg/01-{normalise_mac(mac)}", "pxelinux config", text=pxecfg))
-    files.append(PlannedFile("grub/grub.cfg", "grub config", text=render("grub.cfg", **v)))
-    files.append(PlannedFile("boot.ipxe", "ipxe script", text=render("boot.ipxe", **v)))
+    macs = [normalise_mac(mac) for mac in inp.macs]
+    # One machine's own configuration, for each loader, starts as a copy of the default: the
+    # user edits it (another command line, another kernel) and only that machine sees it.
+    # pxelinux looks for 01-<mac> itself; boot.ipxe and grub.cfg look only when --mac was given
+    # (each look is a request that fails for every other machine).
+    grubcfg = render("grub.cfg", **v, per_mac="")
+    ipxe = render("boot.ipxe", **v, per_mac="")
+    for mac in macs:
+        files.append(PlannedFile(f"pxelinux.cfg/01-{mac}", "pxelinux config", text=pxecfg))
+        files.append(PlannedFile(f"grub/grub.cfg-{mac.replace('-', ':')}", "grub config",
+                                 text=grubcfg))
+        files.append(PlannedFile(f"boot-01-{mac}.ipxe", "ipxe script", text=ipxe))
+    files.append(PlannedFile("grub/grub.cfg", "grub config", text=render(
+        "grub.cfg", **v, per_mac=GRUB_PER_MAC if macs else "")))
+    files.append(PlannedFile("boot.ipxe", "ipxe script", text=render(
+        "boot.ipxe", **v, per_mac=IPXE_PER_MAC if macs else "")))
     files.append(PlannedFile("chain.ipxe", "ipxe script", text=render("chain.ipxe", **v)))
     files.append(PlannedFile("dnsmasq.conf", "dnsmasq example", text=render(
         "dnsmasq.conf", **{**v, "base_url": dns_url}, server=server, interface="eth0",
