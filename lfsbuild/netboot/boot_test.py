@@ -51,7 +51,9 @@ STAGES: list[tuple[str, re.Pattern[str]]] = [
 # Stop watching early on these. Loader errors only count before the kernel runs (a booted
 # system may well print "Failed to load ..." and carry on).
 PANIC = re.compile(r"Kernel panic - not syncing")
-LOADER_FATAL = re.compile(r"No bootable device|Could not boot|Failed to load|Exec format error")
+# ("....failed:": pxelinux could not load a file and waits at its boot: prompt for good)
+LOADER_FATAL = re.compile(r"No bootable device|Could not boot|Failed to load|Exec format error"
+                          r"|\.{2,}\s*failed:")
 FATAL = re.compile(f"{PANIC.pattern}|{LOADER_FATAL.pattern}")
 
 

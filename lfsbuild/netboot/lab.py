@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shlex
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -281,11 +283,13 @@ def parse_leases(text: str) -> dict[str, str]:
     return out
 
 
-# iPXE's words for each way a network boot fails, most specific first
-_NO_OFFER = ("No configuration methods succeeded",)
-_NOTHING = ("Nothing to boot",)
+# iPXE's and pxelinux's words for each way a network boot fails
+_NO_OFFER = "No configuration methods"          # iPXE: no DHCP offer it could use
+_NOTHING = "Nothing to boot"                    # iPXE: an address, but no boot file named
 _UNREACHABLE = ("Connection refused", "Connection timed out", "Connection reset")
-_MISSING = ("No such file or directory", "Not found", "File not found", "Permission denied")
+_MISSING = (re.compile(r"Loading (\S+?)\.{2,}\s*failed"),   # pxelinux
+            re.compile(r"(\S+?)\.{3,}\s*(?:No such file or directory|Not found|Permission denied)"))
+_PER_MAC = re.compile(r"boot-01-[0-9a-f-]+\.ipxe")      # the optional per-machine script
 
 
 def lab_problem(text: str, lease: str | None, plan: LabPlan, lab: LabOptions) -> str | None:
@@ -294,25 +298,25 @@ def lab_problem(text: str, lease: str | None, plan: LabPlan, lab: LabOptions) ->
     if "Linux version" in text:
         return None
     server = str(plan.server.ip)
-    if lease is None and any(s in text for s in _NO_OFFER + _UNREACHABLE) and \
-            "Next server" not in text and "PXEBS" not in text:
+    asked = "Next server" in text or "PXEBS" in text or "Filename" in text
+    if lease is None and not asked and (_NO_OFFER in text or "Configuring" in text):
         return ("no DHCP offer: the node got no address. Is a DHCP server (the router) "
                 f"running on this network?{'' if lab.router else ' (the lab ran without one)'}")
-    if any(s in text for s in _NOTHING) or (lease and "Next server" not in text
-                                            and "PXEBS" not in text and "Filename" not in text):
+    if _NOTHING in text or (lease and not asked):
         return (f"the node got the address {lease or '?'} from the router but no boot file: "
                 f"the proxy DHCP (the tree's dnsmasq.conf on {server}) did not answer"
                 + ("" if lab.proxy else " (the lab ran without it)"))
     for line in reversed(text.replace("\r", "\n").splitlines()):
-        if any(s in line for s in _MISSING) and ("tftp://" in line or "http://" in line
-                                                 or "..." in line):
-            what = line.split("...")[0].strip() or line.strip()
-            return (f"a boot file is missing from the tree: {what} ({line.strip()}): "
-                    "run `invoke pxe` again, or check the file the configuration names")
-        if any(s in line for s in _UNREACHABLE):
-            return (f"the file server on {server} did not answer ({line.strip()}): is "
-                    f"{lab.server} running?" + ("" if lab.file_server else
-                                                " (the lab ran without it)"))
+        for pattern in _MISSING:
+            m = pattern.search(line)
+            if m and not _PER_MAC.search(m.group(1)):
+                return (f"a boot file is missing from the tree: {m.group(1)} "
+                        "(run `invoke pxe` again, or check the file the configuration names)")
+        hit = next((s for s in _UNREACHABLE if s in line), None)
+        if hit:
+            who = "lfsbuild's server (invoke serve)" if lab.server == "lfsbuild" else lab.server
+            return (f"the file server on {server} did not answer ({hit}): is {who} running?"
+                    + ("" if lab.file_server else " (the lab ran without it)"))
     return None
 
 
@@ -465,10 +469,21 @@ class Lab:
             return {}
 
     def stop(self) -> None:
-        """Kill PID 1's parent: PID 1 gets SIGKILL, and the kernel takes the rest."""
-        if self.holder is not None and self.holder.poll() is None:
-            self.holder.kill()
-            self.holder.wait()
+        """SIGKILL to PID 1: the kernel kills the rest of the lab and frees its namespaces.
+
+        (unshare then exits and reaps PID 1. Were lfsbuild killed instead, unshare dies of
+        the death signal and takes PID 1 along: the same end, by another path.)"""
+        if self.pid1 and _alive(self.pid1):
+            try:
+                os.kill(self.pid1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.holder is not None:
+            try:
+                self.holder.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.holder.kill()
+                self.holder.wait()
         if self.pid1:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and _alive(self.pid1):

@@ -143,18 +143,26 @@ class ProxyDhcp:
         self.proc: subprocess.Popen | None = None
         self._dir: str | None = None
         self._output: list[str] = []
+        self._plan: ProxyPlan | None = None
+        self._exe = self._unshare = ""
 
-    def start(self) -> ProxyDhcp:
-        exe = find_dnsmasq()
-        unshare = shutil.which("unshare")
-        if not unshare:
+    def prepare(self) -> ProxyPlan:
+        """Every check, nothing started: dnsmasq, root, the interface, the tree, the ports."""
+        self._exe = find_dnsmasq()
+        self._unshare = shutil.which("unshare") or ""
+        if not self._unshare:
             raise ServeError("unshare is not installed", "install the Debian package util-linux")
         if os.geteuid() != 0:
             raise ServeError("--proxy-dhcp needs root (DHCP port 67)",
                              "run `sudo invoke serve --proxy-dhcp ...`")
-        p = plan(self.tree, self.interface, interface_ipv4(self.interface), self.http_port,
-                 self.tftp_port)
+        self._plan = plan(self.tree, self.interface, interface_ipv4(self.interface),
+                          self.http_port, self.tftp_port)
         check_ports_free()
+        return self._plan
+
+    def start(self) -> ProxyDhcp:
+        p = self._plan or self.prepare()
+        exe, unshare = self._exe, self._unshare
         self._dir = tempfile.mkdtemp(prefix="lfsbuild-proxy-dhcp-")
         path = Path(self._dir) / "dnsmasq.conf"
         path.write_text(p.text)

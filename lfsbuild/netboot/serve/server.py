@@ -134,7 +134,8 @@ def serve(root: Path | str, bind: str = "0.0.0.0", tftp_port: int = 69,
     try:
         if proxy is None:
             return server.serve_forever()
-        # files first, then the proxy that sends clients to them
+        # check all, then the files, then the proxy that sends clients to them
+        proxy.prepare()
         server.start()
         try:
             proxy.start()
