@@ -347,6 +347,7 @@ def test_three_nodes_at_once_plain_pxe_from_invoke_serve_with_per_mac_config(
         assert ("lfsnode=two" in line) == extra, (node, line)
     proxy_log = (std_tree.parent / "pxe-boot-test/lab/serve-proxy-dhcp.log").read_text()
     assert "plainpxe" in proxy_log and "pxelinux.0" in proxy_log
+    assert f"dhcp-host={NODE1}" not in (std_tree / "dnsmasq.conf").read_text()  # tree untouched
 
 
 @apply(*slow_lab)
@@ -425,6 +426,7 @@ def test_ctrl_c_and_sigkill_of_lfsbuild_leave_nothing(std_tree: Path, tmp_path: 
                          text=True)
     try:
         console_log = std_tree.parent / "pxe-boot-test/console-bios-http-e1000-node2.log"
+        console_log.unlink(missing_ok=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:               # a node is running in the lab
             if console_log.exists() and "iPXE" in console_log.read_text(errors="replace") \

@@ -192,7 +192,7 @@ def plan_lab(boot: bt.BootOptions, lab: LabOptions, gen: conf.Generated, workdir
     tftp = (("udp", 69),)
     http = (("tcp", gen.http_port),)
     dnsmasq_proxy = Service("proxy-dhcp", "server", dnsmasq_common + (
-        f"--conf-file={workdir / 'dnsmasq.conf'}",), proxy_ports + (tftp if serves_tftp else ()))
+        f"--conf-file={SERVE_ROOT}/{conf.CONF}",), proxy_ports + (tftp if serves_tftp else ()))
     if lab.server == "lfsbuild":
         serve = tuple(lab.serve_command) + (
             "serve", "--root", SERVE_ROOT, "--bind", "0.0.0.0", "--tftp-port", "69",
@@ -237,6 +237,10 @@ def setup_script(tree: Path, workdir: Path, router: ipaddress.IPv4Interface,
         f"mount -t tmpfs -o mode=0755 lfsbuild-lab {stage}",
         f"mkdir {stage}/tftp {stage}/ns",
         f"mount --bind {q(str(tree))} {stage}/tftp",
+        # the tree's dnsmasq.conf as the user edits it (FILL IN lines, plainpxe hosts): seen
+        # only in here, the tree on disk stays as `invoke pxe` wrote it
+        f"mount --bind {q(str(workdir / conf.CONF))} {stage}/tftp/{conf.CONF}",
+        f"mount -o remount,bind,ro {stage}/tftp/{conf.CONF}",
         f"mount -o remount,bind,ro {stage}/tftp",
         f"mount --rbind {stage} /srv",
         "ip link set lo up",
