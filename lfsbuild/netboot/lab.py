@@ -605,18 +605,6 @@ def _console(path: Path) -> str:
         return ""
 
 
-def describe(plan: LabPlan, lab: LabOptions) -> str:
-    """One line for people: what the lab ran."""
-    parts = [f"router {plan.router.ip} (DHCP {plan.dhcp_range[0]}-{plan.dhcp_range[1]})"
-             if lab.router else "no router",
-             f"boot server {plan.server.ip}: " + ", ".join(s.name for s in plan.services
-                                                           if s.netns == "server") or "nothing",
-             f"{len(plan.nodes)} node(s) " + ", ".join(n.mac for n in plan.nodes)]
-    if plan.plain_pxe:
-        parts.append("nodes tagged plainpxe (TFTP path)")
-    return "; ".join(parts)
-
-
 def boot_lab(boot: bt.BootOptions, lab: LabOptions) -> list[bt.BootResult]:
     """`run_lab`, raising BootTestError naming each node that failed and why."""
     results = run_lab(boot, lab)
