@@ -412,13 +412,19 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
     "ssh_key": "private key for --ssh (default: lfs.system.authorized_keys's file without .pub)",
     "ssh_timeout": "seconds after the marker for sshd to answer (--ssh)",
     "mac": "the guest NIC's MAC address, e.g. a node of the nodes file (default: QEMU's)",
+    "network": "user (QEMU's own DHCP, no root) or lab (as root: a router, a proxy-DHCP boot "
+               "server and the nodes on a bridge, all in namespaces that die with lfsbuild)",
+    "server": "lab: who serves the files: lfsbuild (invoke serve --proxy-dhcp), tftpd-hpa "
+              "(next to the tree's dnsmasq.conf) or dnsmasq (its own TFTP)",
+    "nodes": "lab: how many QEMU nodes boot at once (each its own MAC: 52:54:00:4c:42:0N)",
 })
 @friendly
 def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               firmware: str = "bios", transport: str = "http", accel: str = "auto",
               timeout: int = 180, marker: str = "login:", expect_lease: bool = False,
               memory: int = 0, ssh: bool = False, ssh_key: str | None = None,
-              ssh_timeout: int = 90, mac: str | None = None) -> None:
+              ssh_timeout: int = 90, mac: str | None = None, network: str = "user",
+              server: str = "lfsbuild", nodes: int = 1) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
     from .netboot import boot_test as bt
     s = settings_of(c)
@@ -432,6 +438,11 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
                           ssh_timeout=ssh_timeout, mac=mac)
     if ssh and nic == "all":
         raise Exit("error: --ssh logs in to one guest: choose one --nic", code=1)
+    if network == "lab":
+        _boot_test_lab(opts, nic, server, nodes)
+        return
+    if network != "user":
+        raise Exit(f"error: --network {network!r} is not supported\n  -> choose user or lab", code=1)
     if nic == "all":
         results = bt.boot_matrix(opts, bt.nics_for(nic))
         print(bt.results_table(results))
@@ -447,19 +458,42 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
         print("\n".join(f"  {line}" for line in result.ssh_output.rstrip("\n").splitlines()))
 
 
+def _boot_test_lab(opts: Any, nic: str, server: str, nodes: int) -> None:
+    from dataclasses import replace
+    from .netboot import boot_test as bt, lab
+    nics = tuple(bt.nics_for(nic))
+    project = Path(__file__).resolve().parents[1]
+    lab_opts = lab.LabOptions(server=server, nodes=nodes, nics=nics,
+                              serve_command=(sys.executable, "-m", "invoke", "--search-root",
+                                             str(project)))
+    opts = replace(opts, nic=nics[0])
+    if opts.expect_lease:
+        raise Exit("error: --expect-lease is for --network user\n  -> in the lab the router's "
+                   "lease file shows each node's lease (the table's lease column)", code=1)
+    results = lab.boot_lab(opts, lab_opts)
+    print(bt.results_table(results))
+    print(f"console and server logs: {results[0].console_log.parent}")
+
+
 @task(help={"root": "directory to serve (default: lfs.pxe_dir)",
             "bind": "address to listen on",
             "tftp_port": "TFTP port (69 needs root)",
-            "http_port": "HTTP port for iPXE (0: no HTTP)"})
+            "http_port": "HTTP port for iPXE (0: no HTTP)",
+            "proxy_dhcp": "also answer PXE clients on this interface with proxy DHCP (dnsmasq "
+                          "from the tree's dnsmasq.conf, filled in; the router keeps its DHCP)",
+            "transfer_log": "append one JSON line per transfer (bytes, seconds, resent blocks) "
+                            "to this file"})
 @friendly
 def serve(c: Context, root: str | None = None, bind: str = "0.0.0.0", tftp_port: int = 69,
-          http_port: int = 8069) -> None:
+          http_port: int = 8069, proxy_dhcp: str | None = None,
+          transfer_log: str | None = None) -> None:
     """Serve the netboot tree read-only over TFTP (blksize/windowsize) and HTTP; Ctrl-C stops."""
     import logging
     from .netboot.serve import serve as run_server
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     print(run_server(Path(root).resolve() if root else settings_of(c).pxe_dir, bind=bind,
-                     tftp_port=tftp_port, http_port=http_port or None))
+                     tftp_port=tftp_port, http_port=http_port or None, proxy_dhcp=proxy_dhcp,
+                     transfer_log=Path(transfer_log).resolve() if transfer_log else None))
 
 
 @task(name="check-host", help={

@@ -190,3 +190,71 @@ def test_expect_lease_catches_a_kernel_without_its_nic_driver(pxe_dir: Path) -> 
     assert not r.ok and r.stage == "no DHCP lease", r.problem
     assert "built into the kernel" in r.problem
     assert MARKER in r.console_log.read_text(errors="replace")  # the boot itself worked
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_uefi_grub_over_tftp_reads_the_per_mac_config(tmp_path: Path) -> None:
+    """GRUB's per-machine file (`invoke pxe --mac`, grub/grub.cfg-<mac>) gives this machine
+    its own command line. QEMU's default MAC is 52:54:00:12:34:56. (User-mode network: QEMU's
+    DHCP names the server; behind proxy DHCP Debian's GRUB cannot find it, see the lab.)"""
+    kernel = require_kernel()
+    root = make_netboot_tree(tmp_path / "root")
+    out = tmp_path / "pxe"
+    run_invoke(["pxe", "--kernel", str(kernel), "--rootfs", str(root), "--out", str(out),
+                "--mac", "52:54:00:12:34:56"], cli_env(tmp_path), check=True)
+    own = out / "grub/grub.cfg-52:54:00:12:34:56"
+    own.write_text(own.read_text().replace("ip=dhcp", "ip=dhcp lfsnode=grub"))
+    r = boot(opts(out, nic="e1000", firmware="uefi", transport="tftp"))
+    text = r.console_log.read_text(errors="replace")
+    assert "GNU GRUB" in text and "lfsnode=grub" in next(
+        l for l in text.splitlines() if "Command line:" in l)
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """State, ppid, ... of a process; None when it is gone (a zombie is reported as "Z")."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+@needs_qemu
+@pytest.mark.slow
+def test_a_killed_boot_test_leaves_no_qemu_running(pxe_dir: Path) -> None:
+    """QEMU dies with lfsbuild (PR_SET_PDEATHSIG): before, `kill -9` of boot-test left the VM
+    running for good (a booted LFS waits at login: for ever)."""
+    import signal
+    import sys
+    import time
+    from conftest import REPO
+
+    p = subprocess.Popen([sys.executable, "-m", "invoke", "boot-test", "--pxe-dir", str(pxe_dir),
+                          "--accel", "tcg", "--marker", "never-printed", "--nic", "e1000"],
+                         cwd=REPO, env=cli_env(pxe_dir.parent),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def children() -> list[int]:
+        return [int(d.name) for d in Path("/proc").glob("[0-9]*")
+                if (st := _proc_stat(int(d.name))) and st[1] == str(p.pid) and st[0] != "Z"]
+
+    try:
+        deadline = time.monotonic() + 60
+        while not children() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        qemus = children()
+        assert qemus, "QEMU never started"
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+    def alive() -> list[int]:
+        return [q for q in qemus if (st := _proc_stat(q)) and st[0] != "Z"]
+
+    deadline = time.monotonic() + 10
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = alive()
+    for q in left:
+        os.kill(q, signal.SIGKILL)     # the old code left it running: end it here
+    assert not left, "QEMU outlived a killed boot-test"

@@ -3,7 +3,7 @@
 Three parts — `sources` (get them), `build` (build the system), `netboot` (boot it) — on top of
 the shared modules, with the front ends (`tasks`, `journey`, `report`) on top of all three:
 
-    tasks, journey, report  ->  sources | build | netboot  ->  errors settings atomic tables yamldata owned
+    tasks, journey, report  ->  sources | build | netboot  ->  errors settings atomic tables yamldata owned children
 
 `build` may read the package list (`sources`); `sources` and `netboot` import no other part
 (netboot takes a tree, not a build). Imports inside functions count: a lazy import is still
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "lfsbuild"
-SHARED = {"errors", "settings", "atomic", "tables", "yamldata", "owned"}
+SHARED = {"errors", "settings", "atomic", "tables", "yamldata", "owned", "children"}
 PARTS = {"sources", "build", "netboot"}
 FRONT = {"tasks", "journey", "report"}
 #: part -> the parts it may import (besides itself and the shared modules)

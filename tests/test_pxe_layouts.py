@@ -55,7 +55,8 @@ def test_standard_layout_has_every_boot_path(tmp_path: Path, fake_kernel: Path,
     assert names == {"vmlinuz", "initrd.img", "pxelinux.0", "ldlinux.c32", "grubnetx64.efi",
                      "ipxe.lkrn", "ipxe.efi", "pxelinux.cfg/default",
                      "pxelinux.cfg/01-52-54-00-ab-cd-01", "grub/grub.cfg", "boot.ipxe",
-                     "chain.ipxe", "dnsmasq.conf"}
+                     "chain.ipxe", "dnsmasq.conf", "grub/grub.cfg-52:54:00:ab:cd:01",
+                     "boot-01-52-54-00-ab-cd-01.ipxe"}
     assert m.missing == []
     pxecfg = (out / "pxelinux.cfg/default").read_text()
     assert "KERNEL vmlinuz" in pxecfg and "INITRD initrd.img" in pxecfg and m.cmdline in pxecfg

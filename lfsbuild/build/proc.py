@@ -11,14 +11,13 @@ run kills if lfsbuild itself was killed).
 """
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import signal
 import subprocess
 from typing import Any, Sequence
 
-_PR_SET_PDEATHSIG = 1
+from lfsbuild.children import dies_with_parent
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,32 +34,7 @@ def namespace_prefix() -> tuple[str, ...]:
     return user + ("--",) if ok else ()
 
 
-def _child_preexec() -> Any:
-    """A preexec_fn: SIGKILL the child when its parent thread dies; default signal handling.
-
-    Ignored signals survive exec, so a parent ignoring Ctrl-C while it waits (as `enter`
-    does) would otherwise leave every program in the chroot deaf to Ctrl-C. Only C calls
-    run in the child (ctypes functions prepared here), nothing that takes Python locks.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    prctl = libc.prctl
-    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    set_handler = libc.signal
-    set_handler.argtypes = [ctypes.c_int, ctypes.c_void_p]
-    set_handler.restype = ctypes.c_void_p
-    parent = os.getpid()
-    defaults = [int(s) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP,
-                                 signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)]
-
-    def preexec() -> None:
-        for signo in defaults:
-            set_handler(signo, None)  # SIG_DFL
-        if prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
-            os._exit(126)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return preexec
+_child_preexec = dies_with_parent  # the one home is lfsbuild.children
 
 
 def spawn(argv: Sequence[str], *, isolate: bool = False, new_session: bool = True,

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, ContextManager, Iterator
 
+from lfsbuild.children import dies_with_parent
 from lfsbuild.errors import BootTestError
 from lfsbuild.netboot.serve import BootServer, Transfer
 from lfsbuild.netboot.pxe.hostkeys import public_keys, secrets_dir
@@ -53,7 +54,9 @@ STAGES: list[tuple[str, re.Pattern[str]]] = [
 # Stop watching early on these. Loader errors only count before the kernel runs (a booted
 # system may well print "Failed to load ..." and carry on).
 PANIC = re.compile(r"Kernel panic - not syncing")
-LOADER_FATAL = re.compile(r"No bootable device|Could not boot|Failed to load|Exec format error")
+# ("....failed:": pxelinux could not load a file and waits at its boot: prompt for good)
+LOADER_FATAL = re.compile(r"No bootable device|Could not boot|Failed to load|Exec format error"
+                          r"|\.{2,}\s*failed:")
 FATAL = re.compile(f"{PANIC.pattern}|{LOADER_FATAL.pattern}")
 
 
@@ -158,6 +161,12 @@ class BootResult:
     problem: str = ""
     ssh_output: str = ""        # what the SSH command printed (--ssh)
     ssh_port: int | None = None
+    # the lab (--network lab): which node, its MAC and the router's lease, transfers counted
+    node: str = ""
+    mac: str = ""
+    lease: str = ""
+    transfers: int | None = None
+    started: float = 0.0          # wall clock (time.time) at power-on
 
     @property
     def throughput(self) -> float | None:
@@ -312,14 +321,17 @@ def _manifest_kernel(pxe_dir: Path) -> str:
 
 
 def _watch(argv: list[str], done: Callable[[str], bool], log: Path | None,
-           timeout: float, after: Callable[[], None] | None = None) -> tuple[bool, str, int | None]:
+           timeout: float, after: Callable[[], None] | None = None,
+           env: dict[str, str] | None = None) -> tuple[bool, str, int | None]:
     """Run QEMU, feed its console to `done` until it says yes, QEMU exits or time runs out.
 
     `after` runs once `done` said yes, with the guest still running (the SSH login); the
     console keeps being read into the log meanwhile, or a guest writing to a full pipe would
-    stall. Returns (done?, console text, exit code or None if we stopped it).
+    stall. QEMU dies with the thread that watches it (PR_SET_PDEATHSIG): a killed lfsbuild
+    leaves no VM running. Returns (done?, console text, exit code or None if we stopped it).
     """
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, env=env, preexec_fn=dies_with_parent())
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     text = ""
@@ -576,15 +588,20 @@ def results_table(results: list[BootResult]) -> str:
     """NIC, firmware, transport, time to marker, bytes, throughput, resent blocks: a row each.
 
     The server's figures: a slow TFTP boot with many resent blocks points at the NIC model
-    (or the network), one without any at the client's lock-step protocol.
+    (or the network), one without any at the client's lock-step protocol. Lab boots add the
+    node, its MAC, the router's lease and the number of transfers the server reported.
     """
-    head = ("NIC", "firmware", "transport", "accel", "result", "to marker", "transferred",
-            "throughput", "resent")
+    lab = any(r.node for r in results)
+    head = (("node", "MAC", "lease") if lab else ()) + (
+        "NIC", "firmware", "transport", "accel", "result", "to marker", "transferred",
+        "throughput", "resent") + (("transfers",) if lab else ())
     rows = []
     for r in results:
-        rows.append((r.nic, r.firmware, r.transport, r.accel, "ok" if r.ok else f"FAIL ({r.stage})",
-                     f"{r.seconds:.1f} s",
-                     "-" if r.bytes_transferred is None else f"{r.bytes_transferred / 1e6:.1f} MB",
-                     "-" if r.throughput is None else f"{r.throughput:.1f} MB/s",
-                     "-" if r.retransmits is None else str(r.retransmits)))
+        row = ((r.node, r.mac, r.lease or "none") if lab else ()) + (
+            r.nic, r.firmware, r.transport, r.accel, "ok" if r.ok else f"FAIL ({r.stage})",
+            f"{r.seconds:.1f} s",
+            "-" if r.bytes_transferred is None else f"{r.bytes_transferred / 1e6:.1f} MB",
+            "-" if r.throughput is None else f"{r.throughput:.1f} MB/s",
+            "-" if r.retransmits is None else str(r.retransmits))
+        rows.append(row + (("-" if r.transfers is None else str(r.transfers),) if lab else ()))
     return format_table(head, rows)

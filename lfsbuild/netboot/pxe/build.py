@@ -17,7 +17,7 @@ from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack, source_date_epoch
 from lfsbuild.netboot.pxe.layouts import (LOADER_NAMES, NodeBoot, TreeInputs, artifact_names,
                                           plan_tree, write_tree)
 from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest, artifact, kernel_version
-from lfsbuild.netboot.pxe.modes import MODES, mode as get_mode, node_ram_mb, uses_boot_initrd
+from lfsbuild.netboot.pxe.modes import mode as get_mode, node_ram_mb, uses_boot_initrd
 from lfsbuild.netboot.pxe.nodes import Node, load_nodes
 from lfsbuild.netboot.pxe.squashfs import make_image
 

@@ -18,6 +18,14 @@ from lfsbuild.netboot.pxe.render import render
 LAYOUTS = ("standard", "foreman")
 LOADER_NAMES = ["pxelinux.0", "ldlinux.c32", "grubnetx64.efi", "ipxe.lkrn", "ipxe.efi"]
 MAC_RE = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
+# The per-machine hooks of boot.ipxe and grub.cfg (rendered only when `--mac` was given).
+# GRUB names the MAC with colons ($net_default_mac), as Foreman's grub.cfg-<mac> files do.
+IPXE_PER_MAC = ("# This machine's own script, if `invoke pxe --mac` wrote one:\n"
+                "chain --autofree boot-01-${mac:hexhyp}.ipxe ||\n")
+GRUB_PER_MAC = ("# This machine's own configuration, if `invoke pxe --mac` wrote one:\n"
+                "if [ -s $prefix/grub.cfg-$net_default_mac ]; then\n"
+                "    configfile $prefix/grub.cfg-$net_default_mac\n"
+                "fi\n")
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,7 @@ def plan_tree(inp: TreeInputs) -> list[PlannedFile]:
     base_url = f"http://{inp.server or '${next-server}'}:{inp.http_port}"
     dns_url = f"http://{server}:{inp.http_port}"
     v = dict(release=inp.release, mode=inp.mode, cmdline=inp.cmdline, kernel=kernel,
-             base_url=base_url, up="", node_chain=_node_chain(inp.nodes),
+             base_url=base_url, up="", node_chain=_node_chain(inp.nodes), per_mac="",
              **initrd_values(initrds, base_url))
     files: list[PlannedFile] = []
     for name in LOADER_NAMES:
@@ -111,12 +119,23 @@ def plan_tree(inp: TreeInputs) -> list[PlannedFile]:
     pxecfg = render(pxe_template, **v)
     files.append(PlannedFile("pxelinux.cfg/default", "pxelinux config", text=pxecfg))
     node_macs = {normalise_mac(n.mac) for n in inp.nodes}
-    for mac in inp.macs:
-        if normalise_mac(mac) not in node_macs:
-            files.append(PlannedFile(f"pxelinux.cfg/01-{normalise_mac(mac)}", "pxelinux config",
-                                     text=pxecfg))
-    files.append(PlannedFile("grub/grub.cfg", "grub config", text=render("grub.cfg", **v)))
-    files.append(PlannedFile("boot.ipxe", "ipxe script", text=render("boot.ipxe", **v)))
+    macs = [mac for mac in map(normalise_mac, inp.macs) if mac not in node_macs]
+    # One machine's own configuration (`--mac`), for each loader, starts as a copy of the
+    # default: the user edits it (another command line, another kernel) and only that machine
+    # sees it. pxelinux looks for 01-<mac> itself; boot.ipxe and grub.cfg look only when --mac
+    # was given (each look is a request that fails for every other machine). A node of the
+    # nodes file gets its own files below instead.
+    grubcfg = render("grub.cfg", **v)
+    ipxe = render("boot.ipxe", **{**v, "node_chain": ""})
+    for mac in macs:
+        files.append(PlannedFile(f"pxelinux.cfg/01-{mac}", "pxelinux config", text=pxecfg))
+        files.append(PlannedFile(f"grub/grub.cfg-{mac.replace('-', ':')}", "grub config",
+                                 text=grubcfg))
+        files.append(PlannedFile(f"boot-01-{mac}.ipxe", "ipxe script", text=ipxe))
+    files.append(PlannedFile("grub/grub.cfg", "grub config", text=render(
+        "grub.cfg", **{**v, "per_mac": GRUB_PER_MAC if macs else ""})))
+    files.append(PlannedFile("boot.ipxe", "ipxe script", text=render(
+        "boot.ipxe", **{**v, "per_mac": IPXE_PER_MAC if macs else ""})))
     files.append(PlannedFile("chain.ipxe", "ipxe script", text=render("chain.ipxe", **v)))
     for node in inp.nodes:
         mac = normalise_mac(node.mac)

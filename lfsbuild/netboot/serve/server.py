@@ -10,7 +10,8 @@ from pathlib import Path
 from lfsbuild.errors import ServeError
 from .http import HttpServer
 from .tftp import MAX_SILENCE, TftpServer
-from .transfers import TransferSink
+from .proxydhcp import ProxyDhcp
+from .transfers import TransferLogFile, TransferSink
 
 _LOG = logging.getLogger("lfsbuild.netboot.serve")
 
@@ -101,10 +102,12 @@ class BootServer:
         return (f"served {s.ok} TFTP transfers ({s.failed} failed), {s.bytes / 1e6:.1f} MB, "
                 f"in {took:.0f} s")
 
-    def serve_forever(self, stop: threading.Event | None = None) -> str:
-        """Run until Ctrl-C (or `stop` is set); stop cleanly and return the summary line."""
+    def serve_forever(self, stop: threading.Event | None = None, started: bool = False) -> str:
+        """Run until Ctrl-C (or `stop` is set); stop cleanly and return the summary line.
+        `started`: the caller already called `start` (and owns what it started since)."""
         stop = stop or threading.Event()
-        self.start()
+        if not started:
+            self.start()
         try:
             while not stop.wait(0.5):
                 pass
@@ -116,6 +119,32 @@ class BootServer:
 
 
 def serve(root: Path | str, bind: str = "0.0.0.0", tftp_port: int = 69,
-          http_port: int | None = 8069) -> str:
-    """What `invoke serve` calls: serve in the foreground, return the summary for printing."""
-    return BootServer(root, bind, tftp_port, http_port).serve_forever()
+          http_port: int | None = 8069, proxy_dhcp: str | None = None,
+          transfer_log: Path | None = None) -> str:
+    """What `invoke serve` calls: serve in the foreground, return the summary for printing.
+
+    `proxy_dhcp`: also run the tree's dnsmasq.conf as proxy DHCP on that interface, for as
+    long as this runs. `transfer_log`: append one JSON line per transfer to that file.
+    """
+    # (no log file for a root that BootServer is about to refuse)
+    sink = TransferLogFile(transfer_log) if transfer_log and Path(root).is_dir() else None
+    server = BootServer(root, bind, tftp_port, http_port, on_transfer=sink)
+    proxy = ProxyDhcp(Path(root), proxy_dhcp, http_port, tftp_port, log=server.log) \
+        if proxy_dhcp else None
+    try:
+        if proxy is None:
+            return server.serve_forever()
+        # check all, then the files, then the proxy that sends clients to them
+        proxy.prepare()
+        server.start()
+        try:
+            proxy.start()
+        except BaseException:
+            server.stop()
+            raise
+        return server.serve_forever(started=True)
+    finally:
+        if proxy:
+            proxy.stop()
+        if sink:
+            sink.close()

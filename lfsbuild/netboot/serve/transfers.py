@@ -6,9 +6,12 @@ per-NIC table, the lab's per-node checks) get the same facts as a `Transfer` thr
 """
 from __future__ import annotations
 
+import json
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 LOG_TEXT_MAX = 200
 """Characters of a client string kept in a log line: a file name is tens of characters; a
@@ -32,8 +35,51 @@ class Transfer:
     def ok(self) -> bool:
         return self.outcome == "ok"
 
+    def to_json(self) -> str:
+        """One line of `invoke serve --transfer-log`: the record, for scripts (and the lab)."""
+        return json.dumps(asdict(self), ensure_ascii=True, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, line: str) -> "Transfer":
+        data = json.loads(line)
+        data["client"] = tuple(data["client"])
+        return cls(**data)
+
 
 TransferSink = Callable[[Transfer], None]
+
+
+class TransferLogFile:
+    """A `TransferSink` appending one JSON line per transfer to a file, flushed at once: a
+    program watching a running server (the lab counting each node's transfers) reads whole
+    records, never a log line meant for people."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file = open(path, "a", encoding="ascii", buffering=1)
+        self._lock = threading.Lock()
+
+    def __call__(self, t: Transfer) -> None:
+        with self._lock:
+            self._file.write(t.to_json() + "\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_transfer_log(path: Path) -> list[Transfer]:
+    """The records of a `--transfer-log` file (a last line cut short by a kill is skipped)."""
+    out = []
+    try:
+        lines = path.read_text(encoding="ascii", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    for line in lines:
+        try:
+            out.append(Transfer.from_json(line))
+        except (ValueError, TypeError, KeyError):
+            continue
+    return out
 
 
 _ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord('"'): '\\"',
