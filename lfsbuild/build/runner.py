@@ -12,6 +12,7 @@ that one installed the same files as before.
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import os
 import shutil
@@ -177,10 +178,11 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     rec = StepRecord(status="running", fingerprint=view.fingerprint, inputs=view.inputs,
                      started=time.time(), log=str(log_path), workdir=str(workdir),
-                     boot_id=boot_id())
+                     boot_id=boot_id(), phases={})
     was_done = view.record is not None and view.record.status == "done"
     upstream = upstream_of(view.prev, ctx.state)
-    before = _before(view, ctx)
+    with _timed(rec, "record"):
+        before = _before(view, ctx)
     ctx.state.steps[step.id] = rec
     # Must reach the disk before the step acts only if it replaces a "done" record (a forced or
     # changed step): otherwise a power loss simply leaves the step "not run", and it runs again.
@@ -188,7 +190,8 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
 
     with open(log_path, "wb") as log:
         log.write(f"# lfsbuild: {step.id} ({step.title}) started {time.ctime()}\n".encode())
-        srcdir = prepare_workdir(step, workdir, who, ctx, log)
+        with _timed(rec, "unpack"):
+            srcdir = prepare_workdir(step, workdir, who, ctx, log)
         argv, env = step_command(step, workdir, srcdir, who, ctx)
         where = str(srcdir or workdir)
         if step.run == "chroot":
@@ -196,6 +199,7 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         log.write(f"# as {who.name}; cwd {where}"
                   f"{' (inside the chroot)' if step.run == 'chroot' else ''}\n".encode())
         log.flush()
+        t_recipe = time.monotonic()
         proc = spawn(argv, isolate=step.run != "chroot", env=env, cwd=str(srcdir or workdir),
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if step.run != "chroot" and not namespace_prefix():
@@ -214,10 +218,12 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
             code = proc.wait()
         except KeyboardInterrupt:
             stop(proc, grace=2.0)
+            _add_phase(rec, "recipe", time.monotonic() - t_recipe)
             _finish(rec, "interrupted", None, ctx)
             log.write(b"# lfsbuild: interrupted by the user\n")
             raise Interrupted(f"{step.id} interrupted; its build directory is kept: {workdir}",
                               f"run `{ctx.resume_hint}` to resume at {step.name}") from None
+        _add_phase(rec, "recipe", time.monotonic() - t_recipe)
         log.write(f"# lfsbuild: exit status {code} after {time.time() - rec.started:.1f} s\n"
                   .encode())
 
@@ -234,13 +240,32 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
     if wants_tests(step, ctx.settings):
         # "written during this step": not older than the recipe the runner wrote at its start
         # (the file system's own clock; unpacked files keep the tarball's older times)
-        rec.tests = collect_tests(workdir / "test-results", log_path, tree=srcdir or workdir,
-                                  since=(workdir / "recipe.sh").stat().st_mtime)
-    shutil.rmtree(workdir, ignore_errors=True)
-    record_manifest(view, rec, before, upstream, ctx)
+        with _timed(rec, "tests"):
+            rec.tests = collect_tests(workdir / "test-results", log_path,
+                                      tree=srcdir or workdir,
+                                      since=(workdir / "recipe.sh").stat().st_mtime)
+    with _timed(rec, "cleanup"):
+        shutil.rmtree(workdir, ignore_errors=True)
+    with _timed(rec, "record"):
+        record_manifest(view, rec, before, upstream, ctx)
     _finish(rec, "done", 0, ctx)
     manifest.drop_pending(ctx.settings.state_dir, step.id)
     return rec
+
+
+def _add_phase(rec: StepRecord, phase: str, seconds: float) -> None:
+    if rec.phases is not None:
+        rec.phases[phase] = round(rec.phases.get(phase, 0.0) + seconds, 3)
+
+
+@contextlib.contextmanager
+def _timed(rec: StepRecord, phase: str) -> Iterator[None]:
+    """Add the time the block takes to `rec.phases[phase]` (monotonic clock; also on errors)."""
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        _add_phase(rec, phase, time.monotonic() - t0)
 
 
 def _before(view: StepView, ctx: RunContext) -> manifest.Snapshot:
@@ -381,7 +406,10 @@ def _finish(rec: StepRecord, status: str, code: int | None, ctx: RunContext) -> 
     if status == "done":
         # what the step wrote must be on disk before a record says so: after a power loss a
         # "done" step must really be done, or its successors build on files that are not there
+        t0 = time.monotonic()
         syncfs(ctx.settings.root)
+        _add_phase(rec, "sync", time.monotonic() - t0)
+        _add_phase(rec, "record", time.monotonic() - t0)
     ctx.store.save(ctx.state, durable=status == "done")
 
 
