@@ -271,13 +271,16 @@ def steps(c: Context, stage: str | None = None) -> None:
     print(format_table(["stage", "step", "state", "book SBU"], rows))
 
 
-@task
+@task(help={"phases": "add the seconds each step spent per runner phase: unpack, recipe, "
+                       "tests, cleanup, record (manifest and sync), sync"})
 @friendly
-def status(c: Context) -> None:
+def status(c: Context, phases: bool = False) -> None:
     """Table of steps that ran: state, duration, measured SBU, log; plus a one-line summary."""
-    rows, summary = status_rows(settings_of(c), only_recorded=True)
+    from .build.state import PHASES
+    rows, summary = status_rows(settings_of(c), only_recorded=True, phases=phases)
     if rows:
-        print(format_table(["stage", "step", "state", "time", "SBU", "book", "tests", "log"], rows))
+        print(format_table(["stage", "step", "state", "time", "SBU", "book", "tests",
+                            *(PHASES if phases else ()), "log"], rows))
     else:
         print("no step has run yet")
     print(summary)

@@ -72,6 +72,11 @@ def test_whole_stage_runs_then_nothing_to_do(world):
     assert "all 4 steps done" in r.stdout
     r = run_invoke(["status"], world["env"], check=True)
     assert "stage1  libgreet" in r.stdout and "local SBU" in r.stdout
+    phases = state_of(world)["stage1/libgreet"]["phases"]   # the runner times its phases
+    assert set(phases) == {"unpack", "recipe", "cleanup", "record", "sync"}
+    assert all(v >= 0 for v in phases.values()) and phases["sync"] <= phases["record"]
+    r = run_invoke(["status", "--phases"], world["env"], check=True)
+    assert "unpack" in r.stdout.splitlines()[0] and "cleanup" in r.stdout
     r = run_invoke(["steps"], world["env"], check=True)
     assert "stage2  extra" in r.stdout and "pending" in r.stdout
 

@@ -15,7 +15,8 @@ copy), and "removed" becomes a whiteout to interpret. A walk that compares lstat
 costs about 0.1 s per 30,000 files here (bench/manifest.py), far below any step; only the
 files a step wrote are read and hashed.
 
-Everything but `snapshot`, `diff`'s hashing and the load/save helpers is pure.
+Everything but `snapshot`, `diff`'s hashing and the load/save helpers is pure; which
+paths a step's record depends on on disk is `durable_paths`.
 """
 from __future__ import annotations
 
@@ -270,6 +271,27 @@ def diff(before: Snapshot, after: Snapshot) -> tuple[list[Entry], list[str]]:
     entries += [_entry(p, "removed", before.entries[p], None) for p in removed]
     entries.sort(key=lambda e: e.path)
     return entries, unreadable
+
+
+def durable_paths(root: Path, entries: Iterable[Entry]) -> tuple[list[Path], list[Path]]:
+    """What must reach the disk before a step with these entries may be recorded done (pure).
+
+    (regular files, directories): every regular file the step created or modified (content
+    and attributes), every directory it created or modified (attributes), and the directory
+    holding each path it created, modified or removed (the name itself: a new symlink, a
+    rename, an unlink). Files the step did not change were made durable by the step that did.
+    """
+    files: set[str] = set()
+    dirs: set[str] = set()
+    for e in entries:
+        if e.kind != "removed":
+            if e.type == "f":
+                files.add(e.path)
+            elif e.type == "d":
+                dirs.add(e.path)
+        dirs.add(str(PurePosixPath(e.path).parent))
+    return ([root / p[1:] for p in sorted(files)],
+            [root / p[1:] if p != "/" else root for p in sorted(dirs)])
 
 
 def merge(previous: Manifest | None, entries: list[Entry]) -> list[Entry]:

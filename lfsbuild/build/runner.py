@@ -1,7 +1,7 @@
 """Running steps: fresh source tree, the book's clean environment, the right user, a log.
 
 `run_plan` executes what `plan.plan_stage` decided. A step is recorded as "running" before it
-acts and as "done" only after its output is on disk (syncfs) and its manifest - what it
+acts and as "done" only after its output is on disk (fsync'd) and its manifest - what it
 created, modified and removed under $LFS (manifest.py) - is written (atomically, durably), so
 a kill or power loss at any instant leaves a record the next run reads correctly: at worst a
 step runs again, never is a half-built step, or a done step without its manifest, taken for
@@ -11,22 +11,25 @@ that one installed the same files as before.
 """
 from __future__ import annotations
 
-import collections
+import codecs
+import contextlib
 import ctypes
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from . import manifest
 from .book import Step
 from .files import place_files, step_files
+from lfsbuild.atomic import flush_paths
 from lfsbuild.errors import BookError, ConfigError, Interrupted, StepFailed
 from lfsbuild.sources.packages import Package, PackageList
 from .plan import Plan, StepView, settle
@@ -39,9 +42,17 @@ from .testsuite import CONSOLE_LOG, EXIT_STATUS, exit_statuses, result_kind, sum
 from .users import Identity, build_user, current
 
 TAIL_LINES = 40
+TAIL_BYTES = 64 * 1024   # of the output, kept for the last TAIL_LINES lines of a failure
+READ_SIZE = 64 * 1024    # one read of the step's output: a whole pipe buffer
 _libc = ctypes.CDLL(None, use_errno=True)
-TAR_FLAGS = {".gz": "-z", ".tgz": "-z", ".xz": "-J", ".bz2": "-j", ".zst": "--zstd",
-             ".lz": "--lzip", ".lzma": "--lzma", ".tar": ""}
+#: How each kind of tarball is decompressed into tar's standard input ("": not compressed).
+#: lfsbuild runs the decompressor itself: given a compressed archive on its standard input,
+#: GNU tar forks a reader process that copies the whole archive through one more pipe, which
+#: made unpacking a third slower than the book's `tar -xf FILE` (bench/stage1.py).
+DECOMPRESS: dict[str, tuple[str, ...]] = {
+    ".gz": ("gzip", "-dc"), ".tgz": ("gzip", "-dc"), ".xz": ("xz", "-dc"),
+    ".bz2": ("bzip2", "-dc"), ".zst": ("zstd", "-dc"), ".lz": ("lzip", "-dc"),
+    ".lzma": ("xz", "--format=lzma", "-dc"), ".tar": ()}
 
 #: lfsbuild's part of a recipe's shell, sourced before the recipe (LAUNCH): the test-result
 #: protocol, so that a recipe carries only the book's test command (`lfs_tests make check`).
@@ -177,10 +188,11 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     rec = StepRecord(status="running", fingerprint=view.fingerprint, inputs=view.inputs,
                      started=time.time(), log=str(log_path), workdir=str(workdir),
-                     boot_id=boot_id())
+                     boot_id=boot_id(), phases={})
     was_done = view.record is not None and view.record.status == "done"
     upstream = upstream_of(view.prev, ctx.state)
-    before = _before(view, ctx)
+    with _timed(rec, "record"):
+        before = _before(view, ctx)
     ctx.state.steps[step.id] = rec
     # Must reach the disk before the step acts only if it replaces a "done" record (a forced or
     # changed step): otherwise a power loss simply leaves the step "not run", and it runs again.
@@ -188,7 +200,8 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
 
     with open(log_path, "wb") as log:
         log.write(f"# lfsbuild: {step.id} ({step.title}) started {time.ctime()}\n".encode())
-        srcdir = prepare_workdir(step, workdir, who, ctx, log)
+        with _timed(rec, "unpack"):
+            srcdir = prepare_workdir(step, workdir, who, ctx, log)
         argv, env = step_command(step, workdir, srcdir, who, ctx)
         where = str(srcdir or workdir)
         if step.run == "chroot":
@@ -196,37 +209,36 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         log.write(f"# as {who.name}; cwd {where}"
                   f"{' (inside the chroot)' if step.run == 'chroot' else ''}\n".encode())
         log.flush()
+        t_recipe = time.monotonic()
         proc = spawn(argv, isolate=step.run != "chroot", env=env, cwd=str(srcdir or workdir),
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if step.run != "chroot" and not namespace_prefix():
             # no PID namespace to take the step down with us: remember whom a resumed run kills
             rec.pid, rec.pid_start = proc.pid, process_start(proc.pid)
             ctx.store.save(ctx.state, durable=False)
-        tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        tail = Tail()
         try:
             assert proc.stdout is not None
-            for raw in proc.stdout:
-                log.write(raw)
-                line = raw.decode(errors="replace").rstrip("\n")
-                tail.append(line)
-                if ctx.verbose:
-                    ctx.out.write(line + "\n")
+            copy_output(proc.stdout.fileno(), log, tail, ctx.out if ctx.verbose else None)
             code = proc.wait()
         except KeyboardInterrupt:
             stop(proc, grace=2.0)
+            _add_phase(rec, "recipe", time.monotonic() - t_recipe)
             _finish(rec, "interrupted", None, ctx)
             log.write(b"# lfsbuild: interrupted by the user\n")
             raise Interrupted(f"{step.id} interrupted; its build directory is kept: {workdir}",
                               f"run `{ctx.resume_hint}` to resume at {step.name}") from None
+        _add_phase(rec, "recipe", time.monotonic() - t_recipe)
         log.write(f"# lfsbuild: exit status {code} after {time.time() - rec.started:.1f} s\n"
                   .encode())
 
     if code != 0:
         _finish(rec, "failed", code, ctx)
-        tail_text = "\n".join(f"  | {ln}" for ln in tail)
+        lines = tail.lines()
+        tail_text = "\n".join(f"  | {ln}" for ln in lines)
         raise StepFailed(
             f"{step.id} ({step.title}) failed with exit status {code}\n"
-            f"last {len(tail)} lines of its log:\n{tail_text}\n"
+            f"last {len(lines)} lines of its log:\n{tail_text}\n"
             f"full log:        {log_path}\n"
             f"build directory: {workdir} (kept for inspection)",
             f"fix the cause (or the recipe {step.path}), then run `{ctx.resume_hint}` "
@@ -234,13 +246,70 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
     if wants_tests(step, ctx.settings):
         # "written during this step": not older than the recipe the runner wrote at its start
         # (the file system's own clock; unpacked files keep the tarball's older times)
-        rec.tests = collect_tests(workdir / "test-results", log_path, tree=srcdir or workdir,
-                                  since=(workdir / "recipe.sh").stat().st_mtime)
-    shutil.rmtree(workdir, ignore_errors=True)
-    record_manifest(view, rec, before, upstream, ctx)
+        with _timed(rec, "tests"):
+            rec.tests = collect_tests(workdir / "test-results", log_path,
+                                      tree=srcdir or workdir,
+                                      since=(workdir / "recipe.sh").stat().st_mtime)
+    with _timed(rec, "cleanup"):
+        shutil.rmtree(workdir, ignore_errors=True)
+    with _timed(rec, "record"):
+        record_manifest(view, rec, before, upstream, ctx)
     _finish(rec, "done", 0, ctx)
     manifest.drop_pending(ctx.settings.state_dir, step.id)
     return rec
+
+
+class Tail:
+    """The last bytes of a step's output, enough for its last TAIL_LINES lines."""
+
+    def __init__(self, keep: int = TAIL_BYTES) -> None:
+        self.keep = keep
+        self.buf = bytearray()
+        self.cut = False   # bytes were dropped in front: the first line may be partial
+
+    def add(self, chunk: bytes) -> None:
+        self.buf += chunk
+        if len(self.buf) > 2 * self.keep:   # trim now and then, not on every chunk
+            del self.buf[:-self.keep]
+            self.cut = True
+
+    def lines(self, n: int = TAIL_LINES) -> list[str]:
+        lines = bytes(self.buf[-self.keep:]).decode(errors="replace").splitlines()
+        if (self.cut or len(self.buf) > self.keep) and len(lines) > n:
+            lines = lines[1:]
+        return lines[-n:]
+
+
+def copy_output(fd: int, log: BinaryIO, tail: Tail, echo: TextIO | None = None) -> None:
+    """Copy a step's output from `fd` to its log until end of file, keeping its tail.
+
+    Big reads, written as they come: no per-line work. On two cores shared with `make -j2`
+    the reader competes for CPU with the build, and a reader that falls behind fills the
+    pipe and stops the compilers writing to it. `echo` (--verbose) gets the text too.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while chunk := os.read(fd, READ_SIZE):
+        log.write(chunk)
+        tail.add(chunk)
+        if echo is not None:
+            echo.write(decoder.decode(chunk))
+    if echo is not None:
+        echo.write(decoder.decode(b"", final=True))
+
+
+def _add_phase(rec: StepRecord, phase: str, seconds: float) -> None:
+    if rec.phases is not None:
+        rec.phases[phase] = round(rec.phases.get(phase, 0.0) + seconds, 3)
+
+
+@contextlib.contextmanager
+def _timed(rec: StepRecord, phase: str) -> Iterator[None]:
+    """Add the time the block takes to `rec.phases[phase]` (monotonic clock; also on errors)."""
+    t0 = time.monotonic()
+    try:
+        yield
+    finally:
+        _add_phase(rec, phase, time.monotonic() - t0)
 
 
 def _before(view: StepView, ctx: RunContext) -> manifest.Snapshot:
@@ -282,6 +351,10 @@ def record_manifest(view: StepView, rec: StepRecord, before: manifest.Snapshot, 
     scan = {"before_s": round(before.seconds, 3), "after_s": round(after.seconds, 3),
             "diff_s": round(time.perf_counter() - t0, 3), "paths": len(after.entries),
             "changed": len(entries)}
+    t0 = time.monotonic()
+    scan["flushed"] = flush_written(ctx.settings.root, entries,
+                                    whole_fs=bool(before.unreadable or after.unreadable))
+    _add_phase(rec, "sync", time.monotonic() - t0)
     previous = manifest.load(ctx.settings.state_dir, step.id)
     record = manifest.Manifest(
         step=step.id, package=step.package, entries=manifest.merge(previous, entries),
@@ -365,6 +438,28 @@ def result_files(tree: Path, since: float, skip: Path | None = None) -> Iterator
                 yield path
 
 
+def flush_written(root: Path, entries: list[manifest.Entry], whole_fs: bool = False) -> int:
+    """Put on disk what a step wrote into $LFS, before its record may say "done".
+
+    After a power loss a "done" step must really be done, or its successors build on files
+    that are not there. What it wrote is exactly its manifest's entries (every path under
+    $LFS but lfsbuild's own state, sources/ and tmp/, which nothing after the step relies
+    on), so those are fsync'd (`manifest.durable_paths`), not the whole file system:
+    syncfs would also wait for everything else dirty there - on a shared disk other
+    people's work, and the deletion of the build tree just removed. When the walks could not
+    list a directory (`whole_fs`), or a path cannot be opened, what the step wrote is not
+    known for sure, and the whole file system is flushed instead (syncfs). Returns how many
+    paths were fsync'd, -1 for syncfs.
+    """
+    if not whole_fs:
+        try:
+            return flush_paths(*manifest.durable_paths(root, entries))
+        except OSError:
+            pass
+    syncfs(root)
+    return -1
+
+
 def syncfs(path: Path) -> None:
     """Flush the file system holding `path` (syncfs(2): that one file system, not all)."""
     fd = os.open(path, os.O_RDONLY)
@@ -378,10 +473,7 @@ def syncfs(path: Path) -> None:
 def _finish(rec: StepRecord, status: str, code: int | None, ctx: RunContext) -> None:
     rec.status, rec.exit_code, rec.finished = status, code, time.time()
     rec.pid = rec.pid_start = None
-    if status == "done":
-        # what the step wrote must be on disk before a record says so: after a power loss a
-        # "done" step must really be done, or its successors build on files that are not there
-        syncfs(ctx.settings.root)
+    # "done" is saved durably, after what the step wrote (record_manifest: flush_written)
     ctx.store.save(ctx.state, durable=status == "done")
 
 
@@ -431,20 +523,30 @@ def unpack(pkg: Package, ctx: RunContext, into: Path, who: Identity, step: Step)
     if not tarball.exists():
         raise BookError(f"{step.id} needs {pkg.name} but {tarball} is missing",
                         "run `invoke fetch` (stage tasks fetch what they need automatically)")
-    flag = next((f for suf, f in TAR_FLAGS.items() if pkg.filename.endswith(suf)), None)
-    if flag is None:
+    decompress = next((d for suf, d in DECOMPRESS.items() if pkg.filename.endswith(suf)), None)
+    if decompress is None:
         raise BookError(f"{step.id}: {pkg.filename} is not a tarball lfsbuild can unpack",
                         "declare patches with '#: patches:', not as a package")
     box = into / f".unpack-{pkg.name}"
     box.mkdir()
     _chown(box, who)
-    cmd = [*who.wrap(), "tar", "-x", *([flag] if flag else []), "-f", "-", "-C", str(box),
-           "--no-same-owner"]
-    with open(tarball, "rb") as f:
-        res = subprocess.run(cmd, stdin=f, capture_output=True)
-    if res.returncode != 0:
-        raise BookError(f"unpacking {tarball} failed: {res.stderr.decode(errors='replace')[-500:]}",
-                        f"`invoke verify --only {pkg.name}` checks the file")
+    tar = [*who.wrap(), "tar", "-x", "-f", "-", "-C", str(box), "--no-same-owner"]
+    with open(tarball, "rb") as f, tempfile.TemporaryFile() as errors:
+        # decompressor | tar, both as `who`, their messages into one file (no pipe to fill)
+        if decompress:
+            first = subprocess.Popen([*who.wrap(), *decompress], stdin=f,
+                                     stdout=subprocess.PIPE, stderr=errors)
+            assert first.stdout is not None
+            with first.stdout:
+                untar = subprocess.run(tar, stdin=first.stdout, stdout=errors, stderr=errors)
+            failed = first.wait() != 0 or untar.returncode != 0
+        else:
+            failed = subprocess.run(tar, stdin=f, stdout=errors, stderr=errors).returncode != 0
+        if failed:
+            errors.seek(0)
+            raise BookError(f"unpacking {tarball} failed: "
+                            f"{errors.read().decode(errors='replace')[-500:]}",
+                            f"`invoke verify --only {pkg.name}` checks the file")
     entries = list(box.iterdir())
     if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
         tree = into / entries[0].name

@@ -31,6 +31,16 @@ from lfsbuild.settings import Settings
 STATE_VERSION = 1
 
 
+#: The parts of a step the runner times (StepRecord.phases, `invoke status --phases`):
+#: unpack - the fresh build directory: removing a leftover one, untar, extras, patches, files;
+#: recipe - the spawned recipe, from fork to exit, with its output written to the log;
+#: tests - keeping the test results (collect_tests); cleanup - removing the build directory;
+#: record - the manifest: $LFS snapshots before and after, diff and hashes, its durable save,
+#: and the flush of what the step wrote (`sync`, also shown on its own). The final save of the
+#: step record is not counted: it is the write that stores these figures.
+PHASES = ("unpack", "recipe", "tests", "cleanup", "record", "sync")
+
+
 @dataclass
 class StepRecord:
     status: str                   # "running" | "done" | "failed" | "interrupted"
@@ -49,6 +59,7 @@ class StepRecord:
                                   # lfsbuild without manifests, so the output is unknown)
     installed: dict | None = None  # manifest summary: created/modified/removed/bytes/digest
     stale: str | None = None      # why this done record no longer holds, when not its inputs
+    phases: dict | None = None    # seconds per runner phase (PHASES), `status --phases`
 
     @property
     def duration(self) -> float:
