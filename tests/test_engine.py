@@ -1,7 +1,6 @@
 """The step engine end to end: a real test book, real compiles, real signals, via `invoke`."""
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import signal
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_invoke
-from testbook import TEST_USER, make_test_book, served_world
+from testbook import TEST_USER, make_test_book, served_world, state_of
 from waiting import eventually, wait_until
 
 
@@ -26,10 +25,6 @@ sleep 120
 def world():
     with served_world(make_test_book, "lfsbuild-engine-") as w:
         yield w
-
-
-def state_of(w) -> dict:
-    return json.loads((w["lfs"] / ".lfsbuild" / "state.json").read_text())["steps"]
 
 
 def stamp(w, name: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_invoke
-from testbook import make_manifest_book, served_world
+from testbook import make_manifest_book, served_world, state_of
 from waiting import wait_until
 
 STAGE1 = ("layout", "libgreet", "hello", "check", "strip", "cleanup")
@@ -27,10 +27,6 @@ STAGE1 = ("layout", "libgreet", "hello", "check", "strip", "cleanup")
 def world():
     with served_world(make_manifest_book, "lfsbuild-manifest-") as w:
         yield w
-
-
-def state_of(w) -> dict:
-    return json.loads((w["lfs"] / ".lfsbuild" / "state.json").read_text())["steps"]
 
 
 def manifest_of(w, step: str) -> dict:

@@ -8,6 +8,7 @@ recipe is plain bash compiled with the host compiler, exactly like a real book s
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -240,3 +241,8 @@ def served_world(make: Callable[[Path, str], "TestBook"], prefix: str) -> Iterat
             yield {"base": base, "lfs": base / "lfs", "tb": tb, "env": env, "srv": srv}
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def state_of(w: dict) -> dict:
+    """The step records of a served world's build (its $LFS/.lfsbuild/state.json)."""
+    return json.loads((w["lfs"] / ".lfsbuild" / "state.json").read_text())["steps"]
