@@ -48,8 +48,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 #: How each kind of tarball is decompressed into tar's standard input ("": not compressed).
 #: lfsbuild runs the decompressor itself: given a compressed archive on its standard input
 #: (`tar -xJf -`), GNU tar forks a reader process that copies the whole archive through one
-#: more pipe (binutils: 164,000 write calls against 111,000 for the book's `tar -xf FILE`);
-#: `xz -dc | tar -xf -` makes the same calls as `tar -xf FILE` (bench/stage1.py).
+#: more pipe (binutils: 165,000 write calls against 114,000 for the book's `tar -xf FILE`);
+#: `xz -dc | tar -xf -` makes as many as `tar -xf FILE` (108,000; bench/stage1.py).
 DECOMPRESS: dict[str, tuple[str, ...]] = {
     ".gz": ("gzip", "-dc"), ".tgz": ("gzip", "-dc"), ".xz": ("xz", "-dc"),
     ".bz2": ("bzip2", "-dc"), ".zst": ("zstd", "-dc"), ".lz": ("lzip", "-dc"),
