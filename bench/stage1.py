@@ -17,7 +17,9 @@ so both install into the same empty tree. glibc (--glibc) needs binutils, gcc pa
 kernel headers: they are built once through lfsbuild (about half an hour) and kept in
 DIR/lfs-glibc; glibc then installs over the previous run's glibc, both ways alike.
 Runs alternate (plain first in odd rounds, lfsbuild first in even ones) against drift in
-the machine's load; the 1-minute load average is printed with every run. Nothing asserts.
+the machine's load, and each starts after a `sync` (untimed); the 1-minute load average is
+printed with every run, and CPU time (user + system of every process) beside wall time: on a
+loaded machine it moves less. Nothing asserts.
 
 Run (as root, so steps run as the build user like a real build does):
   python bench/stage1.py [--quick] [--rounds N] [--glibc] [--dir DIR] [--sources DIR]
@@ -290,6 +292,9 @@ def main() -> int:
             for way in order:
                 if step.name != "glibc":
                     bench.fresh_root(root)
+                # untimed: the run before this one left deletions and writes to go out, and
+                # the run that came second unpacked markedly slower than the first without this
+                os.sync()
                 got[way] = (bench.plain(step, pkgs, root, rnd) if way == "plain"
                             else bench.lfsbuild(step, root, rnd))
             p, lb = got["plain"], got["lfsbuild"]
