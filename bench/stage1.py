@@ -21,9 +21,16 @@ the machine's load, and each starts after a `sync` (untimed); the 1-minute load 
 printed with every run, and CPU time (user + system of every process) beside wall time: on a
 loaded machine it moves less. Nothing asserts.
 
+--chapter is the whole of stage 1 (the book's chapter 5) both ways, once: every step's plain
+script one after the other in one fresh tree (DIR/lfs-chapter-plain), then `invoke stage1` in
+another (DIR/lfs-chapter), compared per step and in total. `--against ROOT` takes the
+lfsbuild side from ROOT's stage-1 step records instead (a real `invoke stage1` that just ran
+there, e.g. bench/real/build.sh --to stage1), so the plain chapter runs just after it.
+
 Run (as root, so steps run as the build user like a real build does):
   python bench/stage1.py [--quick] [--rounds N] [--glibc] [--dir DIR] [--sources DIR]
          [--packages FILE] [--nice N] [--only STEP]
+  python bench/stage1.py --chapter [--against ROOT] [--dir DIR] ...
 --quick: linux headers only, one round. The sources come from --sources (default
 /work/real/sources, the real build's copies; hard-linked into DIR/sources, never written) and
 --packages (default /work/real/packages-mirror.yaml).
@@ -221,12 +228,65 @@ class Bench:
                                    "cleanup": t[3] - t[2]}, children_cpu() - c0,
                    load=(l0, loadavg()))
 
+    def chapter_plain(self, steps: list[Step], pkgs: PackageList) -> dict[str, Run]:
+        """Every step's plain script in book order in one fresh tree: chapter 5 as plain bash."""
+        root = self.base / "lfs-chapter-plain"
+        self.fresh_root(root)
+        os.sync()
+        runs = {}
+        for step in steps:
+            runs[step.name] = run = self.plain(step, pkgs, root, 0)
+            print(f"  plain {step.name:16} {run.wall:7.1f} s  cpu {run.cpu:7.1f} s  "
+                  f"[{fmt_phases(run, ('unpack', 'recipe', 'cleanup'))}]  "
+                  f"load {run.load[0]:.1f}->{run.load[1]:.1f}", flush=True)
+        return runs
+
+    def chapter_lfsbuild(self, steps: list[Step], against: Path | None) -> dict[str, Run]:
+        """`invoke stage1` in one fresh tree (or, with `against`, that tree's records)."""
+        root = against or self.base / "lfs-chapter"
+        if against is None:
+            if root.exists():
+                shutil.rmtree(root)
+            os.sync()
+            wall, cpu = self.invoke(["stage1"], root, self.logs / "lfsbuild-chapter.log")
+            print(f"  invoke stage1: {wall:.1f} s wall, cpu {cpu:.1f} s", flush=True)
+        records = StateStore(self.settings(root).state_dir).load().steps
+        runs = {}
+        for step in steps:
+            rec = records.get(step.id)
+            if rec is None or rec.status != "done":
+                sys.exit(f"{root}: {step.id} is not done; run `invoke stage1` there first")
+            runs[step.name] = Run("lfsbuild", rec.duration, dict(rec.phases or {}),
+                                  step=rec.duration)
+        return runs
+
     def lfsbuild(self, step: Step, root: Path, rnd: int) -> Run:
         l0 = loadavg()
         wall, cpu = self.invoke(["stage1", "--step", step.name, "--force"], root,
                                 self.logs / f"lfsbuild-{step.name}-{rnd}.log")
         rec = StateStore(self.settings(root).state_dir).load().steps[step.id]
         return Run("lfsbuild", wall, dict(rec.phases or {}), cpu, rec.duration, (l0, loadavg()))
+
+
+def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None) -> int:
+    """--chapter: stage 1 as one plain chapter and as `invoke stage1`, per step and total."""
+    steps = [s for s in book.steps("stage1") if s.package]   # layout is untimed set-up
+    bench.prepare(steps, pkgs)
+    print(f"bench/stage1.py --chapter: {len(steps)} steps; make -j{JOBS}; {os.cpu_count()} "
+          f"CPUs; nice {os.nice(0)}; load now {loadavg():.1f}; lfsbuild side: "
+          f"{against or 'invoke stage1 after the plain chapter'}", flush=True)
+    plain = bench.chapter_plain(steps, pkgs)
+    lfs = bench.chapter_lfsbuild(steps, against)
+    print(f"\n{'step':16} {'plain s':>8} {'lfsbuild s':>10} {'ratio':>6}  (lfsbuild phases, s)")
+    for step in steps:
+        p, lb = plain[step.name], lfs[step.name]
+        print(f"{step.name:16} {p.wall:8.1f} {lb.step:10.1f} {lb.step / p.wall:6.3f}  "
+              f"[{fmt_phases(lb, PHASES)}]")
+    tp, tl = sum(r.wall for r in plain.values()), sum(r.step for r in lfs.values())
+    print(f"{'total':16} {tp:8.1f} {tl:10.1f} {tl / tp:6.3f}")
+    (bench.logs / "chapter.json").write_text(json.dumps(
+        {n: [vars(plain[n]), vars(lfs[n])] for n in plain}, indent=1))
+    return 0
 
 
 def q(path: Path | str) -> str:
@@ -256,6 +316,10 @@ def main() -> int:
     ap.add_argument("--packages", default="/work/real/packages-mirror.yaml",
                     help="packages file naming them")
     ap.add_argument("--nice", type=int, default=None, help="add this to the bench's nice level")
+    ap.add_argument("--chapter", action="store_true",
+                    help="the whole of stage 1 both ways, once (about twice its build time)")
+    ap.add_argument("--against", default=None, metavar="ROOT",
+                    help="with --chapter: lfsbuild's figures from ROOT's stage-1 records")
     args = ap.parse_args()
     base = Path(args.dir).resolve()
     if base in (Path("/work/real"), Path("/work/real/lfs")) or \
@@ -273,6 +337,8 @@ def main() -> int:
     bench = Bench(base, Path(args.sources), Path(args.packages))
     pkgs = load_packages(bench.packages_file)
     book = load_book(REPO / "book")
+    if args.chapter:
+        return chapter(bench, pkgs, book, Path(args.against).resolve() if args.against else None)
     steps = [book.find("stage1", n) for n in names]
     need = steps + ([book.find("stage1", s) for s in SETUP_FOR_GLIBC] if "glibc" in names else [])
     bench.prepare(need, pkgs)

@@ -185,6 +185,26 @@ def test_ctrl_c_stops_the_step_tree_and_records_interrupted(world):
     assert state_of(world)["stage1/libgreet"]["status"] == "interrupted"
 
 
+def test_ctrl_c_after_the_recipe_is_interrupted_not_failed(world):
+    """Ctrl-C while the runner removes the build directory (the recipe exited 0): the step is
+    recorded and reported "interrupted", not left "running" nor called "failed"; it runs again."""
+    many = "mkdir many && (cd many && seq 1 50000 | xargs touch)\n"
+    world["tb"].edit("stage1/020-libgreet.sh", "make install\n", "make install\n" + many)
+    proc = start_stage(world)
+    log = world["lfs"] / ".lfsbuild/logs/stage1/libgreet.log"
+    wait_until(lambda: log.exists() and b"# lfsbuild: exit status 0" in log.read_bytes(), 120,
+               "the recipe's exit in its log")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stage1/libgreet interrupted after its recipe succeeded" in err, err
+    assert "libgreet: interrupted after" in out and "libgreet: failed" not in out, out
+    assert state_of(world)["stage1/libgreet"]["status"] == "interrupted"
+    world["tb"].edit("stage1/020-libgreet.sh", many, "")
+    run_invoke(["stage1"], world["env"], check=True)
+    assert state_of(world)["stage1/libgreet"]["status"] == "done"
+
+
 def test_second_concurrent_run_refuses(world):
     world["tb"].edit("stage1/020-libgreet.sh", "make install\n", "make install\n" + SLOW)
     proc = start_stage(world)

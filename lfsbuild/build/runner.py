@@ -244,17 +244,27 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
             f"build directory: {workdir} (kept for inspection)",
             f"fix the cause (or the recipe {step.path}), then run `{ctx.resume_hint}` "
             f"to resume at {step.name} with a fresh source tree")
-    if wants_tests(step, ctx.settings):
-        # "written during this step": not older than the recipe the runner wrote at its start
-        # (the file system's own clock; unpacked files keep the tarball's older times)
-        with _timed(rec, "tests"):
-            rec.tests = collect_tests(workdir / "test-results", log_path,
-                                      tree=srcdir or workdir,
-                                      since=(workdir / "recipe.sh").stat().st_mtime)
-    with _timed(rec, "cleanup"):
-        shutil.rmtree(workdir, ignore_errors=True)
-    with _timed(rec, "record"):
-        record_manifest(view, rec, before, upstream, ctx)
+    doing = "collecting test results"
+    try:
+        if wants_tests(step, ctx.settings):
+            # "written during this step": not older than the recipe the runner wrote at its
+            # start (the file system's own clock; unpacked files keep the tarball's older times)
+            with _timed(rec, "tests"):
+                rec.tests = collect_tests(workdir / "test-results", log_path,
+                                          tree=srcdir or workdir,
+                                          since=(workdir / "recipe.sh").stat().st_mtime)
+        doing = "removing the build directory"
+        with _timed(rec, "cleanup"):
+            shutil.rmtree(workdir, ignore_errors=True)
+        doing = "recording what the step installed"
+        with _timed(rec, "record"):
+            record_manifest(view, rec, before, upstream, ctx)
+    except KeyboardInterrupt:
+        # the recipe succeeded, but the step is done only once its record is: it runs again
+        _finish(rec, "interrupted", None, ctx)
+        raise Interrupted(f"{step.id} interrupted after its recipe succeeded, while the runner "
+                          f"was {doing}", f"run `{ctx.resume_hint}`: "
+                          f"{step.name} runs again from a fresh source tree") from None
     _finish(rec, "done", 0, ctx)
     manifest.drop_pending(ctx.settings.state_dir, step.id)
     return rec
