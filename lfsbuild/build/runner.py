@@ -542,21 +542,24 @@ def unpack(pkg: Package, ctx: RunContext, into: Path, who: Identity, step: Step)
     box.mkdir()
     _chown(box, who)
     tar = [*who.wrap(), "tar", "-x", "-f", "-", "-C", str(box), "--no-same-owner"]
+    env = dict(os.environ, LC_ALL="POSIX")   # as the book's `tar -xf`: the lfs user's locale
     with open(tarball, "rb") as f, tempfile.TemporaryFile() as errors:
         # decompressor | tar, both as `who`, their messages into one file (no pipe to fill)
         if decompress:
             try:
-                first = subprocess.Popen([*who.wrap(), *decompress], stdin=f,
+                first = subprocess.Popen([*who.wrap(), *decompress], stdin=f, env=env,
                                          stdout=subprocess.PIPE, stderr=errors)
             except FileNotFoundError:
                 raise BookError(f"unpacking {tarball} needs `{decompress[0]}`, which is not "
                                 f"installed", f"install {decompress[0]} on the host") from None
             assert first.stdout is not None
             with first.stdout:
-                untar = subprocess.run(tar, stdin=first.stdout, stdout=errors, stderr=errors)
+                untar = subprocess.run(tar, stdin=first.stdout, stdout=errors, stderr=errors,
+                                       env=env)
             failed = first.wait() != 0 or untar.returncode != 0
         else:
-            failed = subprocess.run(tar, stdin=f, stdout=errors, stderr=errors).returncode != 0
+            failed = subprocess.run(tar, stdin=f, stdout=errors, stderr=errors,
+                                    env=env).returncode != 0
         if failed:
             errors.seek(0)
             raise BookError(f"unpacking {tarball} failed: "
