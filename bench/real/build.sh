@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start, or resume, a real LFS build from the local mirror, in the background.
 #
-#   bench/real/build.sh [--dir DIR] [--to STAGE] [any other `invoke build` option]
+#   bench/real/build.sh [--dir DIR] [--nice N] [--to STAGE] [any other `invoke build` option]
 #
 # DIR (default /work/real, or $LFS_REAL_DIR) is what bench/real/mirror.sh made: DIR/lfs.yaml
 # points the build at DIR/mirror, DIR/packages-mirror.yaml and the tree DIR/lfs. This runs
@@ -10,15 +10,21 @@
 # skipped, a failed or interrupted step runs again. Stop it with Ctrl-C's signal:
 #   kill -INT "$(cat DIR/build.pid)"      (the step is killed and recorded "interrupted")
 # It refuses while a build of the same tree is running (lfsbuild's own lock refuses too).
+# --nice N runs it at that nice level (19: it takes only the CPU time nothing else wants, so
+# tests and benchmarks beside it keep their speed).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 dir=${LFS_REAL_DIR:-/work/real}
+nice=0
 args=()
 while (($#)); do
   case $1 in
     --dir) dir=${2:?--dir needs a directory}; shift 2 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --nice) nice=${2:?--nice needs a number}; shift 2
+            [[ $nice =~ ^[0-9]+$ && $nice -le 19 ]] || {
+              echo "error: --nice $nice: give 0 to 19" >&2; exit 1; } ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -63,12 +69,13 @@ log=$dir/logs/build-$(date +%Y%m%d-%H%M%S).log
 ln -sfn "$log" "$dir/build.log"
 cd "$repo"
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
-echo "# $(date -Is) $python -m invoke -f $cfg build ${args[*]:-}  (cwd $repo, git $rev)" > "$log"
+echo "# $(date -Is) nice $nice $python -m invoke -f $cfg build ${args[*]:-}  (cwd $repo, git $rev)" \
+  > "$log"
 # job control on: a non-interactive bash starts background commands with SIGINT ignored, and
 # Python then never raises KeyboardInterrupt; with -m the build gets its own process group and
 # the default SIGINT, so `kill -INT PID` is the same clean stop as Ctrl-C.
 set -m
-PYTHONUNBUFFERED=1 nohup "$python" -m invoke -f "$cfg" build "${args[@]}" >> "$log" 2>&1 \
+PYTHONUNBUFFERED=1 nohup nice -n "$nice" "$python" -m invoke -f "$cfg" build "${args[@]}" >> "$log" 2>&1 \
   < /dev/null &
 pid=$!
 echo "$pid" > "$pidfile"
