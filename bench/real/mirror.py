@@ -294,6 +294,8 @@ def from_git(d: Path, name: str, git_dir: Path | None) -> Entry | None:
     ver = top.rsplit("-", 1)[1]
     file = f"{top}.tar.xz"
     origin = f"git archive of {slug.replace('+', '/')} at {tag}" + (f", {sub}/" if sub else "")
+    if name == "sysklogd":
+        origin += ", configure generated with autoreconf -fi"
     if (d / "mirror" / file).exists():
         return Entry(name, ver, file, origin)
     repo = git_repo(git_dir, slug)
@@ -315,7 +317,6 @@ def from_git(d: Path, name: str, git_dir: Path | None) -> Entry | None:
                                  "apt-get install -y libtool")
             run(["autoreconf", "-fi"], cwd=t, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(t / "autom4te.cache", ignore_errors=True)
-            origin += ", configure generated with autoreconf -fi"
         pack(t, d / "mirror" / file, top)
     return Entry(name, ver, file, origin)
 
