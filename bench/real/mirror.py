@@ -14,7 +14,9 @@ DIR/ gets:
   deb/, apt/                Debian's downloads and the private apt lists (debian-mirror.sh)
   packages-mirror.yaml      packages.yaml's names with the mirror's versions, files and md5s;
                             a comment above each entry says where its bytes come from
-  lfs.yaml                  settings for `invoke -f DIR/lfs.yaml build` (bench/real/build.sh)
+  packages-blfs-mirror.yaml the same for packages-blfs.yaml (the BLFS recipes' sources)
+  lfs.yaml                  settings for `invoke -f DIR/lfs.yaml build` (bench/real/build.sh),
+                            with the BLFS stage selected (lfs.blfs, lfs.blfs_packages)
 
 Sources, in this order (the README beside this file lists every package and its origin):
   1. shared/lfs/debian-mirror.sh DIR stage1-3  - chapters 5-7, Debian's orig tarballs
@@ -25,6 +27,8 @@ Sources, in this order (the README beside this file lists every package and its 
      udev-lfs) from bare clones under --git-dir (no Debian package has them); absent -> missing
   5. stand-ins, generated here and marked as such: the five LFS patches, iana-etc (from
      Debian's netbase), the three documentation tarballs
+  6. BLFS (packages-blfs.yaml): OpenSSH and dhcpcd from Debian's source archive as in 2.; the
+     BLFS bootscripts as a stand-in (their source is in no repository or archive here)
 Then the fixes Debian's "dfsg" tarballs need (they drop GFDL documentation that the build
 system still refers to), each documented in FIXES below. The originals are kept in DIR/orig/.
 
@@ -52,6 +56,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 BOOK_PACKAGES = REPO / "packages.yaml"
+BLFS_PACKAGES = REPO / "packages-blfs.yaml"
 RELEASE = "12.3"
 
 # chapters 8-10 packages from Debian's source archive: book name -> Debian source package
@@ -69,6 +74,10 @@ DEBIAN = {
     "tzdata": "tzdata", "vim": "vim", "xml-parser": "libxml-parser-perl", "zlib": "zlib",
     "zstd": "libzstd",
 }
+# BLFS packages from Debian's source archive, chosen by the same rules: name -> source package
+BLFS_DEBIAN = {"openssh": "openssh", "dhcpcd": "dhcpcd"}
+# what DIR/lfs.yaml builds in the BLFS stage (lfs.blfs): the recipes in book/blfs/
+BLFS_SELECTED = ("openssh", "dhcpcd")
 # names debian-mirror.sh uses where packages.yaml has another
 DM_NAMES = {"Python": "python"}
 # the Python sdists, by their index name
@@ -92,6 +101,7 @@ class Entry:
     origin: str
     kind: str = "package"
     md5: str = ""
+    debian: tuple[str, str, str] | None = None  # (source package, version, orig file) if Debian's
 
 
 def log(msg: str) -> None:
@@ -234,7 +244,8 @@ def from_debian(d: Path, name: str, src: str, book_ver: str) -> Entry | None:
         if done:
             orig = debian_file(deb, src_, upstream_of(debver))
             return Entry(name, ver, done[0].name, f"Debian source archive: {src_} {debver}"
-                         + (f" ({orig.name})" if orig else ""))
+                         + (f" ({orig.name})" if orig else ""),
+                         debian=(src_, debver, orig.name) if orig else None)
     for src, debver in cands:
         up = upstream_of(debver)
         ver = clean_version(up)
@@ -253,7 +264,8 @@ def from_debian(d: Path, name: str, src: str, book_ver: str) -> Entry | None:
         file = f"{name}-{ver}.tar.{ext}"
         shutil.copyfile(orig, mirror / f"{file}.part")     # Debian's bytes, unchanged
         (mirror / f"{file}.part").rename(mirror / file)
-        return Entry(name, ver, file, f"Debian source archive: {src} {debver} ({orig.name})")
+        return Entry(name, ver, file, f"Debian source archive: {src} {debver} ({orig.name})",
+                     debian=(src, debver, orig.name))
     return None
 
 
@@ -294,6 +306,8 @@ def from_git(d: Path, name: str, git_dir: Path | None) -> Entry | None:
     ver = top.rsplit("-", 1)[1]
     file = f"{top}.tar.xz"
     origin = f"git archive of {slug.replace('+', '/')} at {tag}" + (f", {sub}/" if sub else "")
+    if name == "sysklogd":
+        origin += ", configure generated with autoreconf -fi"
     if (d / "mirror" / file).exists():
         return Entry(name, ver, file, origin)
     repo = git_repo(git_dir, slug)
@@ -315,7 +329,6 @@ def from_git(d: Path, name: str, git_dir: Path | None) -> Entry | None:
                                  "apt-get install -y libtool")
             run(["autoreconf", "-fi"], cwd=t, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             shutil.rmtree(t / "autom4te.cache", ignore_errors=True)
-            origin += ", configure generated with autoreconf -fi"
         pack(t, d / "mirror" / file, top)
     return Entry(name, ver, file, origin)
 
@@ -536,6 +549,231 @@ def expect_edits(d: Path, src: Path) -> dict[str, Callable[[str], str]]:
 
 
 # ---------------------------------------------------------------------------------------------
+# 6. BLFS: the sources of the recipes in book/blfs/ (packages-blfs.yaml)
+
+def blfs_note(book_ver: str, ver: str) -> str:
+    """Why a BLFS source is not the book's version: the rules from_debian applied."""
+    if ver == book_ver:
+        return ""
+    series = ".".join(book_ver.split(".")[:2]) + "."
+    how = ("the same release series" if (ver + ".").startswith(series)
+           else "the nearest newer one it serves" if vkey(ver) > vkey(book_ver)
+           else "the nearest older one it serves")
+    return f"; NOT the book's version {book_ver}: Debian has no {book_ver}, this is {how}"
+
+
+# The BLFS bootscripts: the book links a tarball but publishes no md5, and their source is not
+# in the BLFS book's repository (lfs-book/blfs has no bootscripts/ at r12.3 nor in its history),
+# nor in Debian. So a stand-in with exactly what book/blfs/ runs: `make install-sshd` (the boot
+# script and its rc links) and `make install-service-dhcpcd` (the network service that LFS's
+# ifup/ifdown call), written here for LFS 12.3's /lib/lsb/init-functions and ifup.
+BLFS_BOOTSCRIPTS_MAKEFILE = """\
+# STAND-IN for the BLFS bootscripts, made by lfsbuild's bench/real/mirror.py: only the
+# targets lfsbuild's BLFS recipes run (install-sshd, install-service-dhcpcd).
+ETCDIR=${DESTDIR}/etc
+SERVICEDIR=${DESTDIR}/lib/services
+MODE=754
+DIRMODE=755
+
+all:
+\t@grep "^install" Makefile | cut -d ":" -f 1
+\t@echo "Select an appropriate install target from the above list"; exit 1
+
+create-dirs:
+\tinstall -d -m ${DIRMODE} ${ETCDIR}/rc.d/init.d
+\tfor n in 0 1 2 3 4 5 6; do install -d -m ${DIRMODE} ${ETCDIR}/rc.d/rc$$n.d; done
+
+create-service-dir:
+\tinstall -d -m ${DIRMODE} ${SERVICEDIR}
+
+# started after LFS's network (S20), stopped before it (K80)
+install-sshd: create-dirs
+\tinstall -m ${MODE} blfs/init.d/sshd ${ETCDIR}/rc.d/init.d/
+\tfor n in 0 1 2 6; do ln -sf ../init.d/sshd ${ETCDIR}/rc.d/rc$$n.d/K30sshd; done
+\tfor n in 3 4 5; do ln -sf ../init.d/sshd ${ETCDIR}/rc.d/rc$$n.d/S30sshd; done
+
+install-service-dhcpcd: create-service-dir
+\tinstall -m ${MODE} blfs/services/dhcpcd ${SERVICEDIR}/
+
+.PHONY: all create-dirs create-service-dir install-sshd install-service-dhcpcd
+"""
+
+BLFS_SSHD = """\
+#!/bin/sh
+########################################################################
+# Begin sshd
+#
+# Description : Start and stop the OpenSSH server
+#
+# Notes       : STAND-IN for the BLFS bootscripts' sshd, written by
+#               lfsbuild's bench/real/mirror.py (not BLFS's file)
+#
+########################################################################
+
+### BEGIN INIT INFO
+# Provides:            sshd
+# Required-Start:      $network
+# Should-Start:
+# Required-Stop:       $network
+# Should-Stop:
+# Default-Start:       3 4 5
+# Default-Stop:        0 1 2 6
+# Short-Description:   OpenSSH server
+# Description:         Starts and stops sshd (host keys: /etc/ssh/ssh_host_*).
+# X-LFS-Provided-By:   lfsbuild stand-in
+### END INIT INFO
+
+. /lib/lsb/init-functions
+
+case "${1}" in
+   start)
+      log_info_msg "Starting SSH Server..."
+      start_daemon -f /usr/sbin/sshd
+      evaluate_retval
+      ;;
+
+   stop)
+      log_info_msg "Stopping SSH Server..."
+      killproc -p /run/sshd.pid /usr/sbin/sshd
+      evaluate_retval
+      ;;
+
+   reload)
+      log_info_msg "Reloading SSH Server..."
+      killproc -p /run/sshd.pid /usr/sbin/sshd -HUP
+      evaluate_retval
+      ;;
+
+   restart)
+      ${0} stop
+      sleep 1
+      ${0} start
+      ;;
+
+   status)
+      statusproc -p /run/sshd.pid /usr/sbin/sshd
+      ;;
+
+   *)
+      echo "Usage: ${0} {start|stop|reload|restart|status}"
+      exit 1
+      ;;
+esac
+
+exit 0
+
+# End sshd
+"""
+
+BLFS_DHCPCD = """\
+#!/bin/sh
+########################################################################
+# Begin /lib/services/dhcpcd
+#
+# Description : DHCP client for one interface: ifup/ifdown run it as
+#               IFCONFIG=/etc/sysconfig/ifconfig.<if> /lib/services/dhcpcd <if> up|down
+#               with the options of DHCP_START and DHCP_STOP in that file
+#               (DHCP_STOP unset: -k, release the lease)
+#
+# Notes       : STAND-IN for the BLFS bootscripts' dhcpcd service, written by
+#               lfsbuild's bench/real/mirror.py (not BLFS's file)
+#
+########################################################################
+
+. /lib/lsb/init-functions
+# shellcheck source=/dev/null
+. "${IFCONFIG}"
+
+# DHCP_START and DHCP_STOP are lists of options: split into words on purpose
+# shellcheck disable=SC2086
+case "${2}" in
+   up)
+      log_info_msg "\\nStarting dhcpcd on the ${1} interface..."
+      /usr/sbin/dhcpcd ${DHCP_START} "${1}"
+      evaluate_retval
+      ;;
+
+   down)
+      log_info_msg "Stopping dhcpcd on the ${1} interface..."
+      /usr/sbin/dhcpcd ${DHCP_STOP:--k} "${1}"
+      evaluate_retval
+      ;;
+
+   *)
+      echo "Usage: ${0} [interface] {up|down}"
+      exit 1
+      ;;
+esac
+
+# End /lib/services/dhcpcd
+"""
+
+
+def upstream_signed(d: Path, src: str, debver: str, orig: str) -> str:
+    """Whether Debian's orig tarball is upstream's release tarball: Debian keeps upstream's
+    signature beside it (ORIG.asc) and upstream's key in debian/upstream/signing-key.asc.
+    The proof that matters when the version is not the book's and its md5 cannot be compared."""
+    deb = d / "deb"
+    asc = deb / f"{orig}.asc"
+    debian = sorted(deb.glob(f"{src}_{upstream_of(debver)}-*.debian.tar.*"))
+    if not asc.exists():
+        return "; Debian keeps no upstream signature for it"
+    if not debian or not shutil.which("gpgv"):
+        return f"; {asc.name} not checked (no Debian debian tarball or no gpgv here)"
+    with tempfile.TemporaryDirectory(dir=d) as tmp:
+        key = subprocess.run(["tar", "-xOf", str(debian[-1]), "debian/upstream/signing-key.asc"],
+                             capture_output=True).stdout
+        ring = Path(tmp) / "key.gpg"
+        ring.write_bytes(subprocess.run(["gpg", "--dearmor"], input=key,
+                                        capture_output=True).stdout)
+        r = subprocess.run(["gpgv", "--keyring", str(ring), str(asc), str(deb / orig)],
+                           capture_output=True, text=True)
+    who = re.search(r'Good signature from "([^"<]+)', r.stderr)
+    if r.returncode or not who:
+        return f"; upstream's signature {asc.name} does NOT verify"
+    return (f"; upstream's own release tarball: {asc.name} verifies with Debian's "
+            f"debian/upstream/signing-key.asc ({who.group(1).strip()})")
+
+
+def blfs_bootscripts(d: Path, ver: str) -> Entry:
+    """The book's tarball if someone put it into DIR/mirror by hand, else the stand-in."""
+    book_file = f"blfs-bootscripts-{ver}.tar.xz"
+    if (d / "mirror" / book_file).exists():
+        return Entry("blfs-bootscripts", ver, book_file,
+                     "the BLFS book's tarball, put into the mirror by hand (the book publishes "
+                     "no md5: these bytes are not checked against anything)")
+    file = f"blfs-bootscripts-{ver}-standin.tar.xz"
+    if not (d / "mirror" / file).exists():
+        write_tree_tarball(d / "mirror" / file, f"blfs-bootscripts-{ver}", {
+            "STAND-IN": STANDIN_NOTE + "Only the targets lfsbuild's BLFS recipes run: "
+                        "install-sshd, install-service-dhcpcd.\n",
+            "Makefile": BLFS_BOOTSCRIPTS_MAKEFILE,
+            "blfs/init.d/sshd": BLFS_SSHD,
+            "blfs/services/dhcpcd": BLFS_DHCPCD})
+    return Entry("blfs-bootscripts", ver, file,
+                 "STAND-IN: generated here, not BLFS's scripts (their source is in no repository "
+                 "or archive on this machine): a Makefile with install-sshd (init.d/sshd, "
+                 "S30/K30 links) and install-service-dhcpcd (/lib/services/dhcpcd) only")
+
+
+def blfs_sources(d: Path, blfs: dict) -> dict[str, Entry]:
+    """Every name of packages-blfs.yaml that this machine can supply; the rest stay missing."""
+    out: dict[str, Entry] = {}
+    for name, src in BLFS_DEBIAN.items():
+        book_ver = blfs[name]["version"]
+        e = from_debian(d, name, src, book_ver)
+        if e is None:
+            log(f"  {name}: MISSING (no version of Debian's {src} could be downloaded)")
+            continue
+        if e.debian:
+            e.origin += upstream_signed(d, *e.debian)
+        e.origin += blfs_note(book_ver, e.version)
+        out[name] = e
+    out["blfs-bootscripts"] = blfs_bootscripts(d, blfs["blfs-bootscripts"]["version"])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # fixes to Debian's dfsg tarballs (the originals go to DIR/orig/)
 
 AM_STUB = ("# STAND-IN: Debian's dfsg tarball drops this directory (GFDL documentation); every "
@@ -670,17 +908,33 @@ def apply_fixes(d: Path, entries: dict[str, Entry]) -> None:
 # ---------------------------------------------------------------------------------------------
 # the packages file and the settings file
 
-def write_packages(d: Path, book: dict, entries: dict[str, Entry]) -> tuple[int, int]:
-    mirror = d / "mirror"
-    lines = [
+HEADERS = {
+    "packages-mirror.yaml": [
         "# Generated by lfsbuild bench/real/mirror.py: packages.yaml's names with what the local",
-        f"# mirror {mirror} holds (Debian's bytes and versions, PyPI sdists, git archives,",
+        "# mirror {mirror} holds (Debian's bytes and versions, PyPI sdists, git archives,",
         "# stand-ins). The comment above each entry says where it comes from; 'book md5' means the",
         "# bytes are exactly the book's. Not for a normal build: use the project's packages.yaml.",
-        f"release: '{RELEASE}'",
-    ]
+    ],
+    "packages-blfs-mirror.yaml": [
+        "# Generated by lfsbuild bench/real/mirror.py: packages-blfs.yaml's names with what the",
+        "# local mirror {mirror} holds (Debian's bytes and versions, stand-ins). The comment",
+        "# above each entry says where it comes from; 'book md5' means the bytes are exactly the",
+        "# BLFS book's. Not for a normal build: use the project's packages-blfs.yaml.",
+    ],
+}
+
+
+def write_packages(d: Path, book: dict, entries: dict[str, Entry],
+                   out: str = "packages-mirror.yaml") -> tuple[int, int]:
+    """DIR/<out>: the names of `book` (packages.yaml, or packages-blfs.yaml for
+    packages-blfs-mirror.yaml) with the mirror's files, each with a comment on its origin."""
+    mirror = d / "mirror"
+    lines = [line.format(mirror=mirror) for line in HEADERS[out]]
+    lines.append(f"release: '{RELEASE}'")
     exact = missing = 0
-    for section, kind in (("packages", "package"), ("patches", "patch")):
+    for section in ("packages", "patches"):
+        if section not in book:
+            continue
         lines.append(f"{section}:")
         for b in book[section]:
             e = entries.get(b["name"])
@@ -694,14 +948,15 @@ def write_packages(d: Path, book: dict, entries: dict[str, Entry]) -> tuple[int,
             e.md5 = md5_of(path)
             same = e.md5 == b["md5"]
             exact += same
-            note = " (book md5: the book's exact bytes)" if same else ""
+            note = (" (book md5: the book's exact bytes)" if same else
+                    " (the book publishes no md5)" if b["md5"] == "unknown" else "")
             lines += [f"  # origin: {e.origin}{note}",
                       f"  - name: {b['name']}", f"    version: '{e.version}'",
                       f"    url: file://{path}", f"    md5: {e.md5}",
                       f"    size_kb: {max(1, (path.stat().st_size + 1023) // 1024)}"]
-    tmp = d / "packages-mirror.yaml.part"
+    tmp = d / f"{out}.part"
     tmp.write_text("\n".join(lines) + "\n")
-    tmp.rename(d / "packages-mirror.yaml")
+    tmp.rename(d / out)
     return exact, missing
 
 
@@ -717,10 +972,14 @@ def write_settings(d: Path) -> None:
         f"  mirrors: ['file://{d}/mirror']\n"
         f"  pxe_dir: {d}/pxe\n"
         "  tests: none\n"
+        f"  blfs: [{', '.join(BLFS_SELECTED)}]\n"
+        f"  blfs_packages: {d}/packages-blfs-mirror.yaml\n"
         + ("  host_check: false         # /bin/sh is dash here; the book wants bash (stage 1 is "
            "unaffected)\n" if dash else "")
     )
-    (d / "lfs.yaml").write_text(text)
+    tmp = d / "lfs.yaml.part"
+    tmp.write_text(text)
+    tmp.rename(d / "lfs.yaml")
 
 
 def main() -> int:
@@ -768,6 +1027,12 @@ def main() -> int:
     if unknown:
         raise SystemExit(f"entries with no book name: {sorted(unknown)}")
     exact, missing = write_packages(d, book_data, entries)
+
+    blfs_data = yaml.safe_load(BLFS_PACKAGES.read_text())
+    blfs = {e["name"]: e for e in blfs_data["packages"]}
+    log("BLFS sources (packages-blfs.yaml)")
+    blfs_entries = blfs_sources(d, blfs)
+    bexact, bmissing = write_packages(d, blfs_data, blfs_entries, "packages-blfs-mirror.yaml")
     write_settings(d)
     files = sorted(p.name for p in (d / "mirror").iterdir()
                    if p.is_file() and not p.name.endswith((".part", "MD5SUMS")))
@@ -781,7 +1046,10 @@ def main() -> int:
     log(f"stand-ins: {', '.join(standins)}")
     if missing:
         log("missing: " + ", ".join(n for n in book if n not in entries))
-    log(f"wrote {d}/packages-mirror.yaml and {d}/lfs.yaml")
+    log(f"BLFS: {len(blfs) - bmissing}/{len(blfs)} names present ({bexact} with the book's md5)"
+        + (", missing: " + ", ".join(n for n in blfs if n not in blfs_entries) if bmissing else "")
+        + "; " + "; ".join(f"{n} {e.version} ({e.file})" for n, e in blfs_entries.items()))
+    log(f"wrote {d}/packages-mirror.yaml, {d}/packages-blfs-mirror.yaml and {d}/lfs.yaml")
     return 0
 
 
