@@ -25,12 +25,14 @@ loaded machine it moves less. Nothing asserts.
 script one after the other in one fresh tree (DIR/lfs-chapter-plain), then `invoke stage1` in
 another (DIR/lfs-chapter), compared per step and in total. `--against ROOT` takes the
 lfsbuild side from ROOT's stage-1 step records instead (a real `invoke stage1` that just ran
-there, e.g. bench/real/build.sh --to stage1), so the plain chapter runs just after it.
+there, e.g. bench/real/build.sh --to stage1), so the plain chapter runs just after it;
+`--plain-from JSON` takes the plain side from an earlier run's chapter.json instead, so
+`invoke stage1` runs just after that.
 
 Run (as root, so steps run as the build user like a real build does):
   python bench/stage1.py [--quick] [--rounds N] [--glibc] [--dir DIR] [--sources DIR]
          [--packages FILE] [--nice N] [--only STEP]
-  python bench/stage1.py --chapter [--against ROOT] [--dir DIR] ...
+  python bench/stage1.py --chapter [--against ROOT | --plain-from JSON] [--dir DIR] ...
 --quick: linux headers only, one round. The sources come from --sources (default
 /work/real/sources, the real build's copies; hard-linked into DIR/sources, never written) and
 --packages (default /work/real/packages-mirror.yaml).
@@ -69,7 +71,7 @@ mkdir -p "$WORK_DIR"
 cd "$WORK_DIR"
 tar -xf {tarball}
 cd {srcname}
-t1=$EPOCHREALTIME
+{extras}t1=$EPOCHREALTIME
 # ---- {recipe} ----
 {text}
 # ---- end of the recipe ----
@@ -209,7 +211,12 @@ class Bench:
         times = mine / f"times-{step.name}"
         times.unlink(missing_ok=True)
         script = mine / f"plain-{step.name}.sh"
+        # the book's "tar -xf ../mpfr-4.2.1.tar.xz; mv -v mpfr-4.2.1 mpfr" for each extra
+        extras = "".join(
+            f"tar -xf {q(t)}\nmv {q(top_dir(t))} {q(name)}\n"
+            for name, t in ((e, self.sources / pkgs.get(e).filename) for e in step.extras))
         script.write_text(PLAIN.format(name=step.name, tarball=q(tarball), srcname=q(srcname),
+                                       extras=extras,
                                        recipe=step.path, text=step.text, times=q(times)))
         script.chmod(0o644)
         # lfsbuild's own command line, with the plain script in place of harness + recipe
@@ -257,7 +264,7 @@ class Bench:
             if rec is None or rec.status != "done":
                 sys.exit(f"{root}: {step.id} is not done; run `invoke stage1` there first")
             runs[step.name] = Run("lfsbuild", rec.duration, dict(rec.phases or {}),
-                                  step=rec.duration)
+                                  cpu=rec.cpu or 0.0, step=rec.duration)
         return runs
 
     def lfsbuild(self, step: Step, root: Path, rnd: int) -> Run:
@@ -268,19 +275,27 @@ class Bench:
         return Run("lfsbuild", wall, dict(rec.phases or {}), cpu, rec.duration, (l0, loadavg()))
 
 
-def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None) -> int:
+def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None,
+            plain_from: Path | None = None) -> int:
     """--chapter: stage 1 as one plain chapter and as `invoke stage1`, per step and total."""
     steps = [s for s in book.steps("stage1") if s.package]   # layout is untimed set-up
     bench.prepare(steps, pkgs)
     print(f"bench/stage1.py --chapter: {len(steps)} steps; make -j{JOBS}; {os.cpu_count()} "
           f"CPUs; nice {os.nice(0)}; load now {loadavg():.1f}; lfsbuild side: "
           f"{against or 'invoke stage1 after the plain chapter'}", flush=True)
-    plain = bench.chapter_plain(steps, pkgs)
+    if plain_from:   # an earlier run's plain chapter (its chapter.json), e.g. just before
+        plain = {n: Run(**{**runs[0], "load": tuple(runs[0]["load"])})
+                 for n, runs in json.loads(plain_from.read_text()).items()}
+    else:
+        plain = bench.chapter_plain(steps, pkgs)
     lfs = bench.chapter_lfsbuild(steps, against)
-    print(f"\n{'step':16} {'plain s':>8} {'lfsbuild s':>10} {'ratio':>6}  (lfsbuild phases, s)")
+    print(f"\n{'step':16} {'plain s':>8} {'lfsbuild s':>10} {'ratio':>6} {'plain cpu':>9} "
+          f"{'recipe cpu':>10} {'ratio':>6}  (lfsbuild phases, s; cpu: the plain script's "
+          f"whole vs lfsbuild's recipe)")
     for step in steps:
         p, lb = plain[step.name], lfs[step.name]
-        print(f"{step.name:16} {p.wall:8.1f} {lb.step:10.1f} {lb.step / p.wall:6.3f}  "
+        print(f"{step.name:16} {p.wall:8.1f} {lb.step:10.1f} {lb.step / p.wall:6.3f} "
+              f"{p.cpu:9.1f} {lb.cpu:10.1f} {lb.cpu / p.cpu if p.cpu else 0:6.3f}  "
               f"[{fmt_phases(lb, PHASES)}]")
     tp, tl = sum(r.wall for r in plain.values()), sum(r.step for r in lfs.values())
     print(f"{'total':16} {tp:8.1f} {tl:10.1f} {tl / tp:6.3f}")
@@ -320,6 +335,8 @@ def main() -> int:
                     help="the whole of stage 1 both ways, once (about twice its build time)")
     ap.add_argument("--against", default=None, metavar="ROOT",
                     help="with --chapter: lfsbuild's figures from ROOT's stage-1 records")
+    ap.add_argument("--plain-from", default=None, metavar="JSON",
+                    help="with --chapter: the plain figures of an earlier run (its chapter.json)")
     args = ap.parse_args()
     base = Path(args.dir).resolve()
     if base in (Path("/work/real"), Path("/work/real/lfs")) or \
@@ -338,7 +355,8 @@ def main() -> int:
     pkgs = load_packages(bench.packages_file)
     book = load_book(REPO / "book")
     if args.chapter:
-        return chapter(bench, pkgs, book, Path(args.against).resolve() if args.against else None)
+        return chapter(bench, pkgs, book, Path(args.against).resolve() if args.against else None,
+                       Path(args.plain_from) if args.plain_from else None)
     steps = [book.find("stage1", n) for n in names]
     need = steps + ([book.find("stage1", s) for s in SETUP_FOR_GLIBC] if "glibc" in names else [])
     bench.prepare(need, pkgs)

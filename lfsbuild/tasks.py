@@ -272,7 +272,8 @@ def steps(c: Context, stage: str | None = None) -> None:
 
 
 @task(help={"phases": "add the seconds each step spent per runner phase: unpack, recipe, "
-                       "tests, cleanup, record (manifest and sync), sync"})
+                       "tests, cleanup, record (manifest and sync), sync; and the recipe's "
+                       "CPU seconds (user + system)"})
 @friendly
 def status(c: Context, phases: bool = False) -> None:
     """Table of steps that ran: state, duration, measured SBU, log; plus a one-line summary."""
@@ -280,7 +281,7 @@ def status(c: Context, phases: bool = False) -> None:
     rows, summary = status_rows(settings_of(c), only_recorded=True, phases=phases)
     if rows:
         print(format_table(["stage", "step", "state", "time", "SBU", "book", "tests",
-                            *(PHASES if phases else ()), "log"], rows))
+                            *((*PHASES, "cpu") if phases else ()), "log"], rows))
     else:
         print("no step has run yet")
     print(summary)

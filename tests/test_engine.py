@@ -70,8 +70,10 @@ def test_whole_stage_runs_then_nothing_to_do(world):
     phases = state_of(world)["stage1/libgreet"]["phases"]   # the runner times its phases
     assert set(phases) == {"unpack", "recipe", "cleanup", "record", "sync"}
     assert all(v >= 0 for v in phases.values()) and phases["sync"] <= phases["record"]
+    assert state_of(world)["stage1/libgreet"]["cpu"] > 0   # gcc's CPU time, reaped by make
     r = run_invoke(["status", "--phases"], world["env"], check=True)
     assert "unpack" in r.stdout.splitlines()[0] and "cleanup" in r.stdout
+    assert r.stdout.splitlines()[0].split()[-2:] == ["cpu", "log"]
     r = run_invoke(["steps"], world["env"], check=True)
     assert "stage2  extra" in r.stdout and "pending" in r.stdout
 

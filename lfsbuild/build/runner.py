@@ -15,6 +15,7 @@ import codecs
 import contextlib
 import ctypes
 import os
+import resource
 import shutil
 import stat
 import subprocess
@@ -210,7 +211,7 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         log.write(f"# as {who.name}; cwd {where}"
                   f"{' (inside the chroot)' if step.run == 'chroot' else ''}\n".encode())
         log.flush()
-        t_recipe = time.monotonic()
+        t_recipe, cpu0 = time.monotonic(), children_cpu()
         proc = spawn(argv, isolate=step.run != "chroot", env=env, cwd=str(srcdir or workdir),
                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         if step.run != "chroot" and not namespace_prefix():
@@ -225,11 +226,13 @@ def run_step(view: StepView, ctx: RunContext) -> StepRecord:
         except KeyboardInterrupt:
             stop(proc, grace=2.0)
             _add_phase(rec, "recipe", time.monotonic() - t_recipe)
+            rec.cpu = round(children_cpu() - cpu0, 2)
             _finish(rec, "interrupted", None, ctx)
             log.write(b"# lfsbuild: interrupted by the user\n")
             raise Interrupted(f"{step.id} interrupted; its build directory is kept: {workdir}",
                               f"run `{ctx.resume_hint}` to resume at {step.name}") from None
         _add_phase(rec, "recipe", time.monotonic() - t_recipe)
+        rec.cpu = round(children_cpu() - cpu0, 2)
         log.write(f"# lfsbuild: exit status {code} after {time.time() - rec.started:.1f} s\n"
                   .encode())
 
@@ -306,6 +309,14 @@ def copy_output(fd: int, log: BinaryIO, tail: Tail, echo: TextIO | None = None) 
             echo.write(decoder.decode(chunk))
     if echo is not None:
         echo.write(decoder.decode(b"", final=True))
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of every child lfsbuild has waited for so far. A step's
+    processes are all counted once its top process is reaped: make waits for its compilers,
+    and the PID namespace's init (spawn) reaps whatever was orphaned."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _add_phase(rec: StepRecord, phase: str, seconds: float) -> None:

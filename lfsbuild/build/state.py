@@ -60,6 +60,8 @@ class StepRecord:
     installed: dict | None = None  # manifest summary: created/modified/removed/bytes/digest
     stale: str | None = None      # why this done record no longer holds, when not its inputs
     phases: dict | None = None    # seconds per runner phase (PHASES), `status --phases`
+    cpu: float | None = None      # user + system CPU seconds of the recipe's processes: unlike
+                                  # its wall time, hardly moved by other work on the machine
 
     @property
     def duration(self) -> float:

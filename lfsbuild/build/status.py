@@ -18,7 +18,7 @@ from lfsbuild.sources.packages import Package, PackageList, load_packages
 from . import manifest
 from .book import BLFS_STAGE, Book, Step, load_book, select_blfs
 from .plan import StepView, survey
-from .state import PHASES, BuildLock, State, StateStore
+from .state import PHASES, BuildLock, State, StateStore, StepRecord
 
 
 @dataclass
@@ -105,9 +105,12 @@ def tests_cell(tests: dict | None) -> str:
     return f"{tests.get('passed', 0)} passed, {tests.get('failed', 0)} failed"
 
 
-def phase_cells(phases: dict | None) -> list[str]:
-    """Seconds per runner phase of a step record, '-' where not measured (older records)."""
-    return [f"{phases[p]:.1f}" if phases and p in phases else "-" for p in PHASES]
+def phase_cells(rec: StepRecord | None) -> list[str]:
+    """Seconds per runner phase of a step record, then the recipe's CPU seconds; '-' where not
+    measured (older records)."""
+    phases = rec.phases if rec else None
+    return [*(f"{phases[p]:.1f}" if phases and p in phases else "-" for p in PHASES),
+            f"{rec.cpu:.1f}" if rec and rec.cpu is not None else "-"]
 
 
 def status_rows(settings: Settings, only_recorded: bool = False,
@@ -128,7 +131,7 @@ def status_rows(settings: Settings, only_recorded: bool = False,
         rows.append([v.step.stage, v.step.name, v.state, fmt_duration(dur),
                      f"{measured:.2f}" if measured is not None else "-",
                      f"{v.step.sbu:g}", tests_cell(rec.tests if rec else None),
-                     *(phase_cells(rec.phases if rec else None) if phases else ()),
+                     *(phase_cells(rec) if phases else ()),
                      rec.log if rec else ""])
     stages_done = [st for st in world.book.stages
                    if all(v.done for v in views if v.step.stage == st)]
