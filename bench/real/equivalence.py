@@ -185,6 +185,19 @@ def require_done(views: list[StepView], stage: str, order: list[str]) -> list[St
     return [v for v in views if v.step.stage == stage]
 
 
+def later_done(views: list[StepView], stage: str, order: list[str]) -> list[str]:
+    """Done steps of the stages after `stage`, with a note when there are any: re-running
+    `stage` then writes over what they installed since (lfsbuild marks what it overwrote to run
+    again), and after the book's chapter 7 chown the build user cannot write $LFS/usr at all."""
+    later = order[order.index(stage) + 1:]
+    ids = [v.step.id for v in views if v.step.stage in later and v.done]
+    if ids:
+        print(f"note: {len(ids)} step(s) of later stages are done ({per_stage_text(ids)}); "
+              f"{stage} runs again over what they installed. Best measured right after {stage} "
+              f"finished (bench/real/build.sh --to {stage}).\n")
+    return ids
+
+
 def input_chained(views: list[StepView], step_id: str) -> list[StepView]:
     """What an engine whose fingerprints chain the inputs of the step before (not its output)
     re-runs after `step_id` changed: the step and every later step recorded done, this stage
@@ -233,6 +246,7 @@ def comment_change(b: Bench, name: str | None, restore: bool, plan_only: bool) -
     order = list(world.book.stages)
     views = world.views()
     mine = require_done(views, b.stage, order)
+    later_done(views, b.stage, order)
     name = name or mine[len(mine) // 2].step.name
     step = world.book.find(b.stage, name)
     b.work.mkdir(parents=True, exist_ok=True)
@@ -268,7 +282,11 @@ def comment_change(b: Bench, name: str | None, restore: bool, plan_only: bool) -
         "dry_run": {"text": dry_text, "will_run": will_run,
                     "only_if_output_changes": {"this_stage": then_here, "later_stages": then_later}},
         "input_chained": {"steps": old, "count": len(old), "per_stage": by_stage(old),
-                          "recorded_seconds": round(old_seconds, 1)},
+                          "recorded_seconds": round(old_seconds, 1),
+                          "recorded_seconds_per_stage": {
+                              st: round(durations(state0, [x for x in old
+                                                           if x.startswith(st + "/")]), 1)
+                              for st in by_stage(old)}},
     }
     print(f"comment-only change to {step.id} ({step.path.name}): one line appended in {book}\n")
     print(f"(a) invoke {b.stage} --dry-run with the edited book says:")
@@ -332,6 +350,7 @@ def reproducibility(b: Bench) -> dict:
     order = list(world.book.stages)
     views = world.views()
     mine = require_done(views, b.stage, order)
+    later_done(views, b.stage, order)
     ids = [v.step.id for v in mine]
     state0 = world.state
     before = {sid: mf.load(s.state_dir, sid) for sid in ids}
