@@ -217,7 +217,7 @@ def build_twice(make_book, label: str) -> None:
             continue
         differ = mf.differences(mf.load(trees[0] / ".lfsbuild", s),
                                 mf.load(trees[1] / ".lfsbuild", s))
-        print(f"    {s}: differs in " + "; ".join(f"{d.path} ({d.text})" for d in differ[:5])
+        print(f"    {s}: differs in " + "; ".join(f"{d.path}: {d.text}" for d in differ[:5])
               + (f" and {len(differ) - 5} more" if len(differ) > 5 else ""))
     shutil.rmtree(base, ignore_errors=True)
 

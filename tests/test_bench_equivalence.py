@@ -126,7 +126,7 @@ def test_reproducibility_counts_the_steps_that_installed_the_same_files(world):
     # stage 2 chains on stage 1's output, which moved: it runs again in the next build
     assert fig["later_steps_to_rerun"] == ["stage2/extra"]
     assert "5 of 6 step(s) installed the same files" in proc.stdout
-    assert "/tools/hello.stamp (content (same size))" in proc.stdout
+    assert "stage1/hello: /tools/hello.stamp: content (same size)" in proc.stdout
 
 
 def test_refuses_an_unfinished_stage_before_touching_anything():

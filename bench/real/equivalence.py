@@ -397,7 +397,7 @@ def reproducibility(b: Bench) -> dict:
         d = steps[sid]
         if d["differing"]:
             more = d["paths_differing"] - len(d["differing"])
-            print(f"  {sid}: " + "; ".join(f"{x['path']} ({x['what']})" for x in d["differing"])
+            print(f"  {sid}: " + "; ".join(f"{x['path']}: {x['what']}" for x in d["differing"])
                   + (f"; and {more} more" if more else ""))
     if rerun_later:
         print(f"  later stages: {len(rerun_later)} done step(s) now run again in the next "
