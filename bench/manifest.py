@@ -215,10 +215,10 @@ def build_twice(make_book, label: str) -> None:
     for s in steps:
         if s in same:
             continue
-        a = {e.path: e.result for e in mf.load(trees[0] / ".lfsbuild", s).entries}
-        b = {e.path: e.result for e in mf.load(trees[1] / ".lfsbuild", s).entries}
-        differ = sorted(p for p in a.keys() | b.keys() if a.get(p) != b.get(p))
-        print(f"    {s}: differs in {', '.join(differ[:5])}")
+        differ = mf.differences(mf.load(trees[0] / ".lfsbuild", s),
+                                mf.load(trees[1] / ".lfsbuild", s))
+        print(f"    {s}: differs in " + "; ".join(f"{d.path}: {d.text}" for d in differ[:5])
+              + (f" and {len(differ) - 5} more" if len(differ) > 5 else ""))
     shutil.rmtree(base, ignore_errors=True)
 
 

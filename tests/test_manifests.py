@@ -290,3 +290,36 @@ def test_owner_ignores_manifests_the_state_does_not_vouch_for(world):
     assert "last written by stage1/hello" in r.stdout and "strip" not in r.stdout
     r = run_invoke(["files", "strip"], world["env"])
     assert r.returncode == 1 and "stage1/strip has no record of installed files" in r.stderr
+
+
+def test_differences_name_each_path_and_what_differs():
+    """The comparison bench/manifest.py and bench/real/equivalence.py print (pure): exactly the
+    paths the digest tells apart, field by field; a path with equal results is no difference."""
+    from lfsbuild.build.manifest import Entry, Manifest, differences
+    f = "f" * 64
+    first = Manifest("stage2/x", "x", [
+        Entry("/usr/bin/x", "created", "f", 0o755, 0, 0, 10, "a" * 64),
+        Entry("/usr/lib/libx.a", "created", "f", 0o644, 0, 0, 20, "b" * 64),
+        Entry("/usr/lib/libx.so", "created", "l", None, 0, 0, target="libx.so.1"),
+        Entry("/usr/share/x", "created", "d", 0o755, 0, 0),
+        Entry("/usr/share/x/old", "created", "f", 0o644, 0, 0, 1, f),
+        Entry("/etc/x.conf", "created", "f", 0o644, 0, 0, 3, f),
+        Entry("/usr/share/info/dir", "removed", "f", 0o644, 0, 0, 9)])
+    second = Manifest("stage2/x", "x", [
+        Entry("/usr/bin/x", "modified", "f", 0o755, 0, 0, 10, "c" * 64),  # kind alone: equal
+        Entry("/usr/lib/libx.a", "created", "f", 0o600, 0, 0, 24, "d" * 64),
+        Entry("/usr/lib/libx.so", "created", "l", None, 0, 0, target="libx.so.2"),
+        Entry("/usr/share/x", "modified", "d", 0o755, 0, 0),
+        Entry("/usr/share/x/new", "created", "f", 0o644, 0, 0, 1, f),
+        Entry("/etc/x.conf", "removed", "f", 0o644, 0, 0, 3),
+        Entry("/usr/share/info/dir", "removed", "f", 0o644, 0, 0, 9)])
+    got = {d.path: (d.fields, d.text) for d in differences(first, second)}
+    assert got == {
+        "/usr/bin/x": (("content",), "content (same size)"),
+        "/usr/lib/libx.a": (("mode", "size", "content"), "mode 0644 -> 0600, size 20 -> 24"),
+        "/usr/lib/libx.so": (("target",), "link target libx.so.1 -> libx.so.2"),
+        "/usr/share/x/old": (("presence",), "only in the first run (created, type f)"),
+        "/usr/share/x/new": (("presence",), "only in the second run (created, type f)"),
+        "/etc/x.conf": (("removed",), "removed by the second run only")}
+    assert [d.path for d in differences(first, second)] == sorted(got)
+    assert differences(first, first) == [] and first.digest != second.digest

@@ -314,6 +314,72 @@ def merge(previous: Manifest | None, entries: list[Entry]) -> list[Entry]:
     return sorted(merged.values(), key=lambda e: e.path)
 
 
+
+@dataclass(frozen=True)
+class Difference:
+    """One path on which two manifests of the same step disagree, and in what (`differences`)."""
+
+    path: str
+    fields: tuple[str, ...]   # of: presence, removed, type, mode, owner, size, content, target
+    text: str                 # for a person: "size 120 -> 124", "content (same size)", ...
+
+
+def differences(first: Manifest, second: Manifest) -> list[Difference]:
+    """Why two runs of one step did not install the same files, path by path (pure, sorted).
+
+    Exactly the paths whose `Entry.result` differs - what makes `Manifest.digest`, and so
+    output equivalence, tell the runs apart - spelled out field by field. Times are not part
+    of a manifest: a file a run rewrote with the same bytes (only its mtime moved) is not a
+    difference, and cannot be told from here. Shared by bench/manifest.py (two clean builds)
+    and bench/real/equivalence.py (a stage run again with --force).
+    """
+    a = {e.path: e for e in first.entries}
+    b = {e.path: e for e in second.entries}
+    out: list[Difference] = []
+    for path in sorted(a.keys() | b.keys()):
+        x, y = a.get(path), b.get(path)
+        if x is not None and y is not None and x.result == y.result:
+            continue
+        if x is None or y is None:
+            there = x or y
+            assert there is not None
+            when = "first" if y is None else "second"
+            out.append(Difference(path, ("presence",),
+                                  f"only in the {when} run ({there.kind}, type {there.type})"))
+            continue
+        if (x.kind == "removed") != (y.kind == "removed"):
+            gone = "first" if x.kind == "removed" else "second"
+            out.append(Difference(path, ("removed",), f"removed by the {gone} run only"))
+            continue
+        fields: list[str] = []
+        texts: list[str] = []
+        if x.type != y.type:
+            fields.append("type")
+            texts.append(f"type {x.type} -> {y.type}")
+        if x.mode != y.mode:
+            fields.append("mode")
+            texts.append(f"mode {_octal(x.mode)} -> {_octal(y.mode)}")
+        if (x.uid, x.gid) != (y.uid, y.gid):
+            fields.append("owner")
+            texts.append(f"owner {x.uid}:{x.gid} -> {y.uid}:{y.gid}")
+        if x.size != y.size:
+            fields.append("size")
+            texts.append(f"size {x.size} -> {y.size}")
+        if x.sha256 != y.sha256:
+            fields.append("content")
+            if x.size == y.size:   # else "size" says it already
+                texts.append("content (same size)")
+        if x.target != y.target:
+            fields.append("target")
+            texts.append(f"link target {x.target} -> {y.target}")
+        out.append(Difference(path, tuple(fields), ", ".join(texts)))
+    return out
+
+
+def _octal(mode: int | None) -> str:
+    return "-" if mode is None else f"{mode:04o}"
+
+
 # ========================================================================= the store and index
 
 def manifest_path(state_dir: Path, step_id: str) -> Path:
