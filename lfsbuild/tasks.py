@@ -363,7 +363,8 @@ def files(c: Context, step: str, removed: bool = False) -> None:
     "compress": "zstd | xz | gzip | none (the initrd's, and the squashfs image's compressor)",
     "level": "compression level (default: the compressor's)",
     "init": "the system's init the initrd hands over to",
-    "mac": "a MAC address to write a pxelinux.cfg/01-<mac> entry for (repeatable)",
+    "mac": "a MAC address to write this machine's own pxelinux, iPXE and GRUB configs for, "
+           "copies of the defaults to edit (repeatable)",
     "layout": "standard, or foreman (names and places files for Foreman's TFTP proxy)",
     "cmdline_extra": "more kernel command line",
     "server": "IP of the boot server written into configs (default: the DHCP next-server)",
