@@ -471,9 +471,6 @@ def _boot_test_lab(opts: Any, nic: str, server: str, nodes: int) -> None:
                               serve_command=(sys.executable, "-m", "invoke", "--search-root",
                                              str(project)))
     opts = replace(opts, nic=nics[0])
-    if opts.expect_lease:
-        raise Exit("error: --expect-lease is for --network user\n  -> in the lab the router's "
-                   "lease file shows each node's lease (the table's lease column)", code=1)
     results = lab.boot_lab(opts, lab_opts)
     print(bt.results_table(results))
     print(f"console and server logs: {results[0].console_log.parent}")

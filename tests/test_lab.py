@@ -210,6 +210,22 @@ def test_lab_refuses_what_it_cannot_show(tmp_path: Path, monkeypatch: pytest.Mon
     assert "apt-get install dnsmasq-base tftpd-hpa" in str(err.value)
 
 
+def test_expect_lease_is_refused_by_the_lab_not_by_the_task(tmp_path: Path) -> None:
+    """The lab decides what it cannot show (`lab.check_options`, run first by `boot_lab`);
+    `invoke boot-test` only prints its error, in the same words as before. Refused before
+    anything is created: the tree here is empty."""
+    boot = bt.BootOptions(pxe_dir=tmp_path, expect_lease=True)
+    with pytest.raises(BootTestError, match="--expect-lease is for --network user") as err:
+        lab.boot_lab(boot, lab.LabOptions())
+    assert "the table's lease column" in (err.value.hint or "")
+    r = run_invoke(["boot-test", "--network", "lab", "--expect-lease", "--pxe-dir", str(tmp_path)],
+                   dict(os.environ))
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == ("error: --expect-lease is for --network user\n  -> in the lab the "
+                                "router's lease file shows each node's lease (the table's lease "
+                                "column)")
+
+
 def test_lab_blames_the_right_part_of_the_network(tmp_path: Path) -> None:
     plan = lab.plan_lab(bt.BootOptions(pxe_dir=tmp_path, transport="tftp"),
                         lab.LabOptions(server="tftpd-hpa"), gen_for(), tmp_path)

@@ -160,6 +160,10 @@ def check_options(boot: bt.BootOptions, lab: LabOptions) -> None:
                             "iPXE to boot.ipxe over HTTP",
                             "use --transport tftp (plain PXE: pxelinux), or --server lfsbuild "
                             "(TFTP and HTTP)")
+    if boot.expect_lease:
+        raise BootTestError("--expect-lease is for --network user",
+                            "in the lab the router's lease file shows each node's lease (the "
+                            "table's lease column)")
     if boot.firmware == "uefi" and boot.transport == "tftp":
         raise BootTestError(
             "--firmware uefi --transport tftp over the lab: Debian 12's GRUB (2.06) takes its "
