@@ -364,7 +364,8 @@ def files(c: Context, step: str, removed: bool = False) -> None:
     "compress": "zstd | xz | gzip | none (the initrd's, and the squashfs image's compressor)",
     "level": "compression level (default: the compressor's)",
     "init": "the system's init the initrd hands over to",
-    "mac": "a MAC address to write a pxelinux.cfg/01-<mac> entry for (repeatable)",
+    "mac": "a MAC address to write this machine's own pxelinux, iPXE and GRUB configs for, "
+           "copies of the defaults to edit (repeatable)",
     "layout": "standard, or foreman (names and places files for Foreman's TFTP proxy)",
     "cmdline_extra": "more kernel command line",
     "server": "IP of the boot server written into configs (default: the DHCP next-server)",
@@ -471,9 +472,6 @@ def _boot_test_lab(opts: Any, nic: str, server: str, nodes: int) -> None:
                               serve_command=(sys.executable, "-m", "invoke", "--search-root",
                                              str(project)))
     opts = replace(opts, nic=nics[0])
-    if opts.expect_lease:
-        raise Exit("error: --expect-lease is for --network user\n  -> in the lab the router's "
-                   "lease file shows each node's lease (the table's lease column)", code=1)
     results = lab.boot_lab(opts, lab_opts)
     print(bt.results_table(results))
     print(f"console and server logs: {results[0].console_log.parent}")

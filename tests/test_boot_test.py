@@ -192,22 +192,36 @@ def test_expect_lease_catches_a_kernel_without_its_nic_driver(pxe_dir: Path) -> 
     assert MARKER in r.console_log.read_text(errors="replace")  # the boot itself worked
 
 
+NODE_GRUB = "nodes:\n  - mac: 52:54:00:12:34:56\n    hostname: nodeg\n    address: 10.0.2.15/24\n"
+
+
 @needs_qemu
 @pytest.mark.slow
-def test_uefi_grub_over_tftp_reads_the_per_mac_config(tmp_path: Path) -> None:
-    """GRUB's per-machine file (`invoke pxe --mac`, grub/grub.cfg-<mac>) gives this machine
-    its own command line. QEMU's default MAC is 52:54:00:12:34:56. (User-mode network: QEMU's
-    DHCP names the server; behind proxy DHCP Debian's GRUB cannot find it, see the lab.)"""
+@pytest.mark.parametrize("source", ["mac", "node"])
+def test_uefi_grub_over_tftp_reads_the_per_mac_config(tmp_path: Path, source: str) -> None:
+    """A machine's own GRUB configuration, grub/grub.cfg-01-<mac>, from `invoke pxe --mac` (a
+    copy of the defaults, edited here) or from the nodes file (the node's ip= with its
+    hostname), gives this machine its own command line. Debian's GRUB does not search for
+    that name itself: grub.cfg's hook loads grub.cfg-<mac with colons>, which loads it (before,
+    a node's grub.cfg-01-<mac> was never read). QEMU's default MAC is 52:54:00:12:34:56.
+    (User-mode network: QEMU's DHCP names the server; behind proxy DHCP Debian's GRUB cannot
+    find it, see the lab.)"""
     kernel = require_kernel()
     root = make_netboot_tree(tmp_path / "root")
     out = tmp_path / "pxe"
+    own_by = ["--mac", "52:54:00:12:34:56"]
+    if source == "node":
+        (tmp_path / "nodes.yaml").write_text(NODE_GRUB)
+        own_by = ["--nodes", str(tmp_path / "nodes.yaml")]
     run_invoke(["pxe", "--kernel", str(kernel), "--rootfs", str(root), "--out", str(out),
-                "--mac", "52:54:00:12:34:56"], cli_env(tmp_path), check=True)
-    own = out / "grub/grub.cfg-52:54:00:12:34:56"
-    own.write_text(own.read_text().replace("ip=dhcp", "ip=dhcp lfsnode=grub"))
+                *own_by], cli_env(tmp_path), check=True)
+    own = out / "grub/grub.cfg-01-52-54-00-12-34-56"
+    if source == "mac":
+        own.write_text(own.read_text().replace("ip=dhcp", "ip=dhcp lfsnode=grub"))
+    want = "lfsnode=grub" if source == "mac" else "ip=10.0.2.15:::255.255.255.0:nodeg:eth0:off"
     r = boot(opts(out, nic="e1000", firmware="uefi", transport="tftp"))
     text = r.console_log.read_text(errors="replace")
-    assert "GNU GRUB" in text and "lfsnode=grub" in next(
+    assert "GNU GRUB" in text and want in next(
         l for l in text.splitlines() if "Command line:" in l)
 
 

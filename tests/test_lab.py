@@ -104,7 +104,7 @@ def std_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = make_tree(tmp_path_factory.mktemp("lab-std"), "--mac", NODE1, "--mac", NODE2)
     two = out / f"pxelinux.cfg/01-{NODE2.replace(':', '-')}"
     two.write_text(two.read_text().replace("ip=dhcp", "ip=dhcp lfsnode=two"))
-    one = out / f"boot-01-{NODE1.replace(':', '-')}.ipxe"
+    one = out / f"pxelinux.cfg/01-{NODE1.replace(':', '-')}.ipxe"
     one.write_text(one.read_text().replace("ip=dhcp", "ip=dhcp lfsnode=one"))
     return out
 
@@ -210,6 +210,22 @@ def test_lab_refuses_what_it_cannot_show(tmp_path: Path, monkeypatch: pytest.Mon
     assert "apt-get install dnsmasq-base tftpd-hpa" in str(err.value)
 
 
+def test_expect_lease_is_refused_by_the_lab_not_by_the_task(tmp_path: Path) -> None:
+    """The lab decides what it cannot show (`lab.check_options`, run first by `boot_lab`);
+    `invoke boot-test` only prints its error, in the same words as before. Refused before
+    anything is created: the tree here is empty."""
+    boot = bt.BootOptions(pxe_dir=tmp_path, expect_lease=True)
+    with pytest.raises(BootTestError, match="--expect-lease is for --network user") as err:
+        lab.boot_lab(boot, lab.LabOptions())
+    assert "the table's lease column" in (err.value.hint or "")
+    r = run_invoke(["boot-test", "--network", "lab", "--expect-lease", "--pxe-dir", str(tmp_path)],
+                   dict(os.environ))
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == ("error: --expect-lease is for --network user\n  -> in the lab the "
+                                "router's lease file shows each node's lease (the table's lease "
+                                "column)")
+
+
 def test_lab_blames_the_right_part_of_the_network(tmp_path: Path) -> None:
     plan = lab.plan_lab(bt.BootOptions(pxe_dir=tmp_path, transport="tftp"),
                         lab.LabOptions(server="tftpd-hpa"), gen_for(), tmp_path)
@@ -224,7 +240,7 @@ def test_lab_blames_the_right_part_of_the_network(tmp_path: Path) -> None:
             "failed:failed:  No such file")
     assert "missing from the tree: boot/x-initrd.img" in lab.lab_problem(gone, "x", plan, opts)
     assert bt.is_fatal(gone)   # pxelinux would wait at boot: for ever
-    per_mac = ("Filename: http://10.77.0.2:8069/boot.ipxe\nboot-01-52-54-00-4c-42-01.ipxe... "
+    per_mac = ("Filename: http://10.77.0.2:8069/boot.ipxe\npxelinux.cfg/01-52-54-00-4c-42-01.ipxe... "
                "No such file or directory\nhttp://10.77.0.2:8069/vmlinuz... Connection refused")
     assert "did not answer" in lab.lab_problem(per_mac, "x", plan, opts)
     assert lab.lab_problem("Linux version 6.1", "x", plan, opts) is None
@@ -373,7 +389,7 @@ def test_uefi_ipxe_over_http_through_the_proxy_with_a_per_mac_script(
     assert r.returncode == 0, r.stdout + r.stderr
     text = console(std_tree, "uefi-http-virtio-node1")
     line = next(l for l in text.splitlines() if "Command line:" in l)
-    assert "lfsnode=one" in line                                   # boot-01-<mac>.ipxe
+    assert "lfsnode=one" in line                            # pxelinux.cfg/01-<mac>.ipxe
     assert "resent" in r.stdout and "MB/s" in r.stdout
 
 

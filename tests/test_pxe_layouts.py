@@ -10,7 +10,8 @@ from netboot_trees import make_netboot_tree
 from lfsbuild.errors import PxeError
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts, kernel_cmdline
 from lfsbuild.netboot.pxe.bootloaders import find_loaders
-from lfsbuild.netboot.pxe.layouts import TreeInputs, normalise_mac, plan_tree
+from lfsbuild.netboot.pxe.layouts import (PER_MAC_RE, NodeBoot, TreeInputs, mac_files,
+                                          normalise_mac, plan_tree)
 from lfsbuild.netboot.pxe.manifest import Manifest, kernel_version, sha256_file
 
 
@@ -55,8 +56,8 @@ def test_standard_layout_has_every_boot_path(tmp_path: Path, fake_kernel: Path,
     assert names == {"vmlinuz", "initrd.img", "pxelinux.0", "ldlinux.c32", "grubnetx64.efi",
                      "ipxe.lkrn", "ipxe.efi", "pxelinux.cfg/default",
                      "pxelinux.cfg/01-52-54-00-ab-cd-01", "grub/grub.cfg", "boot.ipxe",
-                     "chain.ipxe", "dnsmasq.conf", "grub/grub.cfg-52:54:00:ab:cd:01",
-                     "boot-01-52-54-00-ab-cd-01.ipxe"}
+                     "chain.ipxe", "dnsmasq.conf", "grub/grub.cfg-01-52-54-00-ab-cd-01",
+                     "grub/grub.cfg-52:54:00:ab:cd:01", "pxelinux.cfg/01-52-54-00-ab-cd-01.ipxe"}
     assert m.missing == []
     pxecfg = (out / "pxelinux.cfg/default").read_text()
     assert "KERNEL vmlinuz" in pxecfg and "INITRD initrd.img" in pxecfg and m.cmdline in pxecfg
@@ -79,6 +80,80 @@ def test_standard_layout_has_every_boot_path(tmp_path: Path, fake_kernel: Path,
     table = m.summary()
     assert "initrd.img" in table and not any(l.startswith("warning") for l in table.splitlines())
     assert table.splitlines()[-1] == "mode ram: a node needs about 1024 MiB of RAM"
+
+
+MAC = "52:54:00:AB:cd:01"
+OWN = {"pxelinux.cfg/01-52-54-00-ab-cd-01", "pxelinux.cfg/01-52-54-00-ab-cd-01.ipxe",
+       "grub/grub.cfg-01-52-54-00-ab-cd-01", "grub/grub.cfg-52:54:00:ab:cd:01"}
+HOOKS = ("chain --autofree pxelinux.cfg/01-${mac:hexhyp}.ipxe ||",
+         "if [ -s $prefix/grub.cfg-$net_default_mac ]; then\n"
+         "    configfile $prefix/grub.cfg-$net_default_mac\n")
+
+
+def planned(layout: str = "standard", **kw: object) -> dict[str, str]:
+    files = plan_tree(TreeInputs(release="12.3", mode="ram", cmdline="console=ttyS0 ip=dhcp",
+                                 layout=layout, **kw))  # type: ignore[arg-type]
+    assert len({f.rel for f in files}) == len(files), "a file planned twice"
+    return {f.rel: f.text or "" for f in files}
+
+
+def node(layout: str = "standard") -> NodeBoot:
+    initrd = "boot/lfs-12.3-x86_64-initrd.img" if layout == "foreman" else "initrd.img"
+    return NodeBoot(MAC.lower(), "node1", "console=ttyS0 ip=dhcp lfsnode=1",
+                    (initrd, "nodes/52-54-00-ab-cd-01.cpio"))
+
+
+@pytest.mark.parametrize("layout", ["standard", "foreman"])
+def test_a_machine_of_its_own_has_one_set_of_names_from_mac_or_nodes_file(layout: str) -> None:
+    """`--mac` and a node of the nodes file: the same file names for every loader, and the
+    same one hook in boot.ipxe and grub.cfg (before: two naming schemes, GRUB's node file
+    never reached by Debian's GRUB, which does not search grub.cfg-01-<mac> itself)."""
+    names = mac_files(MAC)
+    assert {names.pxelinux, names.ipxe, names.grub, names.grub_colons} == OWN
+    assert all(PER_MAC_RE.search(n) for n in OWN)
+    assert not PER_MAC_RE.search("pxelinux.cfg/default") and not PER_MAC_RE.search("grub/grub.cfg")
+    shared = planned(layout)
+    assert not set(shared) & OWN and not any(h in t for h in HOOKS for t in shared.values())
+    kernel = "boot/lfs-12.3-x86_64-vmlinuz" if layout == "foreman" else "vmlinuz"
+    by_mac, by_node = planned(layout, macs=(MAC,)), planned(layout, nodes=(node(layout),))
+    for tree in (by_mac, by_node):
+        assert set(tree) - set(shared) == OWN
+        assert HOOKS[0] in tree["boot.ipxe"] and HOOKS[1] in tree["grub/grub.cfg"]
+        # the colon name (Debian's GRUB, by the hook) leads to the one file to edit
+        assert tree[names.grub_colons].splitlines()[-1] == \
+            "configfile $prefix/grub.cfg-01-52-54-00-ab-cd-01"
+        # a machine's own files do not look for a machine's own files again
+        assert not any(h in tree[n] for h in HOOKS for n in OWN)
+        # the iPXE script lives in pxelinux.cfg/: its relative names go one level up
+        assert f"kernel ../{kernel} initrd=" in tree[names.ipxe]
+        assert f"KERNEL {kernel}" in tree[names.pxelinux]
+        assert f"linux ($root)/{kernel}" in tree[names.grub]
+    assert by_mac[names.pxelinux] == shared["pxelinux.cfg/default"]       # a copy to edit
+    assert by_mac[names.grub] == shared["grub/grub.cfg"]
+    for n in (names.pxelinux, names.ipxe, names.grub):
+        assert "lfsnode=1" in by_node[n] and "nodes/52-54-00-ab-cd-01.cpio" in by_node[n]
+    assert "initrd ../nodes/52-54-00-ab-cd-01.cpio" in by_node[names.ipxe]
+    # one MAC given both ways (and twice): the node's files, once
+    both = planned(layout, macs=(MAC, MAC.lower()), nodes=(node(layout),))
+    assert both == by_node
+
+
+def test_a_repack_removes_per_mac_files_of_either_naming(tmp_path: Path, fake_kernel: Path,
+                                                         host_with_loaders: Path) -> None:
+    """Dropping `--mac` removes that machine's files, and a tree of an earlier version loses
+    its old names (boot-01-<mac>.ipxe, nodes/<mac>.ipxe, grub.cfg-<mac> alone) at the re-pack."""
+    out, _ = build(tmp_path, fake_kernel, host_with_loaders, macs=(MAC,))
+    assert all((out / n).is_file() for n in OWN)
+    old = ["boot-01-52-54-00-ab-cd-02.ipxe", "nodes/52-54-00-ab-cd-02.ipxe",
+           "grub/grub.cfg-52:54:00:ab:cd:02", "grub/grub.cfg-01-52-54-00-ab-cd-02"]
+    for rel in old:
+        (out / rel).parent.mkdir(exist_ok=True)
+        (out / rel).write_text("# an earlier pack's\n")
+    m = build_artifacts(PxeOptions(out_dir=out, kernel=fake_kernel, rootfs=tmp_path / "root",
+                                   host_root=host_with_loaders))
+    left = [rel for rel in [*OWN, *old] if (out / rel).exists()]
+    assert left == [] and not any(PER_MAC_RE.search(a.path) for a in m.artifacts)
+    assert not any(h in (out / n).read_text() for h in HOOKS for n in ("boot.ipxe", "grub/grub.cfg"))
 
 
 def test_missing_loaders_are_named_with_their_package_and_the_rest_is_written(

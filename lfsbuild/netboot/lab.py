@@ -36,6 +36,7 @@ from lfsbuild.children import dies_with_parent
 from lfsbuild.errors import BootTestError
 from lfsbuild.netboot import boot_test as bt
 from lfsbuild.netboot.pxe import dnsmasq as conf
+from lfsbuild.netboot.pxe.layouts import PER_MAC_RE
 from lfsbuild.netboot.serve.transfers import Transfer, read_transfer_log
 
 SERVERS = ("lfsbuild", "tftpd-hpa", "dnsmasq")
@@ -159,6 +160,10 @@ def check_options(boot: bt.BootOptions, lab: LabOptions) -> None:
                             "iPXE to boot.ipxe over HTTP",
                             "use --transport tftp (plain PXE: pxelinux), or --server lfsbuild "
                             "(TFTP and HTTP)")
+    if boot.expect_lease:
+        raise BootTestError("--expect-lease is for --network user",
+                            "in the lab the router's lease file shows each node's lease (the "
+                            "table's lease column)")
     if boot.firmware == "uefi" and boot.transport == "tftp":
         raise BootTestError(
             "--firmware uefi --transport tftp over the lab: Debian 12's GRUB (2.06) takes its "
@@ -293,7 +298,6 @@ _NOTHING = "Nothing to boot"                    # iPXE: an address, but no boot 
 _UNREACHABLE = ("Connection refused", "Connection timed out", "Connection reset")
 _MISSING = (re.compile(r"Loading (\S+?)\.{2,}\s*failed"),   # pxelinux
             re.compile(r"(\S+?)\.{3,}\s*(?:No such file or directory|Not found|Permission denied)"))
-_PER_MAC = re.compile(r"boot-01-[0-9a-f-]+\.ipxe")      # the optional per-machine script
 
 
 def lab_problem(text: str, lease: str | None, plan: LabPlan, lab: LabOptions) -> str | None:
@@ -313,7 +317,7 @@ def lab_problem(text: str, lease: str | None, plan: LabPlan, lab: LabOptions) ->
     for line in reversed(text.replace("\r", "\n").splitlines()):
         for pattern in _MISSING:
             m = pattern.search(line)
-            if m and not _PER_MAC.search(m.group(1)):
+            if m and not PER_MAC_RE.search(m.group(1)):  # a machine's own: optional
                 return (f"a boot file is missing from the tree: {m.group(1)} "
                         "(run `invoke pxe` again, or check the file the configuration names)")
         hit = next((s for s in _UNREACHABLE if s in line), None)

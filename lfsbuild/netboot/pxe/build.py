@@ -14,8 +14,8 @@ from lfsbuild.netboot.pxe.compress import codec
 from lfsbuild.netboot.pxe.hostkeys import (KeyFile, ensure_host_keys, fingerprints, has_sshd,
                                            initrd_files, secrets_dir)
 from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack, source_date_epoch
-from lfsbuild.netboot.pxe.layouts import (LOADER_NAMES, NodeBoot, TreeInputs, artifact_names,
-                                          plan_tree, write_tree)
+from lfsbuild.netboot.pxe.layouts import (LOADER_NAMES, PER_MAC_GLOBS, NodeBoot, TreeInputs,
+                                          artifact_names, plan_tree, write_tree)
 from lfsbuild.netboot.pxe.manifest import MANIFEST, Manifest, artifact, kernel_version
 from lfsbuild.netboot.pxe.modes import mode as get_mode, node_ram_mb, uses_boot_initrd
 from lfsbuild.netboot.pxe.nodes import Node, load_nodes
@@ -125,9 +125,9 @@ def _node_secrets(secrets: Path, hostname: str) -> Path:
 
 
 def _remove_stale(out: Path, keep: set[str]) -> None:
-    """Per-node files an earlier pack wrote for nodes that are gone (the tree is ours)."""
-    for pattern in ("nodes/*", "pxelinux.cfg/01-*", "grub/grub.cfg-01-*", "root.squashfs.cpio",
-                    "boot/*-root.squashfs.cpio"):
+    """Per-MAC and per-node files an earlier pack wrote for machines that are gone, or under
+    the names of an earlier version (the tree is ours)."""
+    for pattern in ("nodes/*", *PER_MAC_GLOBS, "root.squashfs.cpio", "boot/*-root.squashfs.cpio"):
         for p in out.glob(pattern):
             if p.is_file() and p.relative_to(out).as_posix() not in keep:
                 p.unlink()

@@ -18,14 +18,59 @@ from lfsbuild.netboot.pxe.render import render
 LAYOUTS = ("standard", "foreman")
 LOADER_NAMES = ["pxelinux.0", "ldlinux.c32", "grubnetx64.efi", "ipxe.lkrn", "ipxe.efi"]
 MAC_RE = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
-# The per-machine hooks of boot.ipxe and grub.cfg (rendered only when `--mac` was given).
-# GRUB names the MAC with colons ($net_default_mac), as Foreman's grub.cfg-<mac> files do.
-IPXE_PER_MAC = ("# This machine's own script, if `invoke pxe --mac` wrote one:\n"
-                "chain --autofree boot-01-${mac:hexhyp}.ipxe ||\n")
-GRUB_PER_MAC = ("# This machine's own configuration, if `invoke pxe --mac` wrote one:\n"
+# Debian's netboot GRUB (grubnetx64.efi) has its prefix fixed at /grub: its files live in grub/
+# in both layouts (Foreman's own GRUB, the OS's grubx64.efi under grub2/, is Foreman's to feed).
+GRUB_DIR = "grub"
+
+# ---------------------------------------------------------------- one machine's own files
+# The one place that names a machine's own boot configuration, whether `invoke pxe --mac`
+# wrote it (a copy of the defaults to edit) or the nodes file did (a node's identity). The
+# names are the ones Foreman's smart proxy writes, so an admin finds what he knows:
+#   pxelinux  pxelinux.cfg/01-<aa-bb-..>        pxelinux's own search (ARP type 01 + MAC)
+#   iPXE      pxelinux.cfg/01-<aa-bb-..>.ipxe   Foreman's iPXE name; boot.ipxe chains it
+#   GRUB      grub/grub.cfg-01-<aa-bb-..>       holds the configuration; GRUBs that search by
+#                                               MAC themselves (Red Hat's) load it
+#             grub/grub.cfg-<aa:bb:..>          one line, loading the 01- file: GRUBs that do
+#                                               not search (Debian 12's netboot image reads
+#                                               (memdisk)/grub.cfg, so its search never runs)
+#                                               get it from grub.cfg's hook ($net_default_mac)
+# boot.ipxe and grub.cfg carry their hook only when some machine has its own files: each
+# look is a request that fails for every other machine.
+IPXE_PER_MAC = ("# This machine's own script (invoke pxe --mac, or the nodes file), if any:\n"
+                "chain --autofree pxelinux.cfg/01-${mac:hexhyp}.ipxe || "
+                "echo no script of its own for ${mac}: the shared defaults\n")
+GRUB_PER_MAC = ("# This machine's own configuration (invoke pxe --mac, or the nodes file).\n"
+                "# A GRUB that searches by MAC has loaded grub.cfg-01-<mac> instead of this\n"
+                "# file; for one that does not (Debian's), grub.cfg-<mac with colons> loads it:\n"
                 "if [ -s $prefix/grub.cfg-$net_default_mac ]; then\n"
                 "    configfile $prefix/grub.cfg-$net_default_mac\n"
                 "fi\n")
+#: every per-MAC name in the tree, and those of earlier lfsbuild versions (boot-01-<mac>.ipxe,
+#: nodes/<mac>.ipxe, the colon-only GRUB name): a re-pack removes the ones it did not write
+PER_MAC_GLOBS = ("pxelinux.cfg/01-*", f"{GRUB_DIR}/grub.cfg-*", "boot-01-*.ipxe", "nodes/*.ipxe")
+_DASHES, _COLONS = "[0-9a-f]{2}(?:-[0-9a-f]{2}){5}", "[0-9a-f]{2}(?::[0-9a-f]{2}){5}"
+#: a per-MAC name as a loader prints it (a missing one is not a broken tree: it is optional)
+PER_MAC_RE = re.compile(rf"(?:pxelinux\.cfg/01-{_DASHES}(?:\.ipxe)?"
+                        rf"|grub\.cfg-(?:01-{_DASHES}|{_COLONS}))$")
+
+
+@dataclass(frozen=True)
+class MacFiles:
+    """The names of one machine's own boot configuration, per loader (see above)."""
+
+    mac: str            # aa-bb-cc-dd-ee-ff
+    pxelinux: str
+    ipxe: str
+    grub: str           # the configuration
+    grub_colons: str    # the one-line way there for GRUBs that do not search by MAC
+
+
+def mac_files(mac: str) -> MacFiles:
+    """Where each loader finds the configuration of the machine with this MAC (pure)."""
+    m = normalise_mac(mac)
+    return MacFiles(mac=m, pxelinux=f"pxelinux.cfg/01-{m}", ipxe=f"pxelinux.cfg/01-{m}.ipxe",
+                    grub=f"{GRUB_DIR}/grub.cfg-01-{m}",
+                    grub_colons=f"{GRUB_DIR}/grub.cfg-{m.replace('-', ':')}")
 
 
 @dataclass(frozen=True)
@@ -90,7 +135,8 @@ def artifact_names(layout: str, release: str) -> tuple[str, str]:
 
 def initrd_values(initrds: tuple[str, ...], base_url: str, up: str = "") -> dict[str, str]:
     """The initrd parts of every loader's config for a list of initrds (pure). `up` prefixes
-    iPXE's relative names (a node's script lives in nodes/, the files one level up)."""
+    iPXE's relative names (a machine's own script lives in pxelinux.cfg/, the files one level
+    up)."""
     names = [i.rsplit("/", 1)[-1] for i in initrds]
     return dict(
         initrd=",".join(initrds),                      # pxelinux: INITRD a,b,c
@@ -109,45 +155,32 @@ def plan_tree(inp: TreeInputs) -> list[PlannedFile]:
     base_url = f"http://{inp.server or '${next-server}'}:{inp.http_port}"
     dns_url = f"http://{server}:{inp.http_port}"
     v = dict(release=inp.release, mode=inp.mode, cmdline=inp.cmdline, kernel=kernel,
-             base_url=base_url, up="", node_chain=_node_chain(inp.nodes), per_mac="",
-             **initrd_values(initrds, base_url))
+             base_url=base_url, up="", per_mac="", **initrd_values(initrds, base_url))
     files: list[PlannedFile] = []
     for name in LOADER_NAMES:
         if name in inp.loaders:
             files.append(PlannedFile(name, "bootloader", source=inp.loaders[name]))
     pxe_template = "pxelinux.cfg" if initrds else "pxelinux-nfs.cfg"
-    pxecfg = render(pxe_template, **v)
-    files.append(PlannedFile("pxelinux.cfg/default", "pxelinux config", text=pxecfg))
+    files.append(PlannedFile("pxelinux.cfg/default", "pxelinux config",
+                             text=render(pxe_template, **v)))
+    # The machines with files of their own: `--mac` gets a copy of the defaults to edit (another
+    # command line, another kernel: only that machine sees it), a node of the nodes file its
+    # own command line and overlay initrd. A MAC in both is the node's.
     node_macs = {normalise_mac(n.mac) for n in inp.nodes}
-    macs = [mac for mac in map(normalise_mac, inp.macs) if mac not in node_macs]
-    # One machine's own configuration (`--mac`), for each loader, starts as a copy of the
-    # default: the user edits it (another command line, another kernel) and only that machine
-    # sees it. pxelinux looks for 01-<mac> itself; boot.ipxe and grub.cfg look only when --mac
-    # was given (each look is a request that fails for every other machine). A node of the
-    # nodes file gets its own files below instead.
-    grubcfg = render("grub.cfg", **v)
-    ipxe = render("boot.ipxe", **{**v, "node_chain": ""})
-    for mac in macs:
-        files.append(PlannedFile(f"pxelinux.cfg/01-{mac}", "pxelinux config", text=pxecfg))
-        files.append(PlannedFile(f"grub/grub.cfg-{mac.replace('-', ':')}", "grub config",
-                                 text=grubcfg))
-        files.append(PlannedFile(f"boot-01-{mac}.ipxe", "ipxe script", text=ipxe))
-    files.append(PlannedFile("grub/grub.cfg", "grub config", text=render(
-        "grub.cfg", **{**v, "per_mac": GRUB_PER_MAC if macs else ""})))
-    files.append(PlannedFile("boot.ipxe", "ipxe script", text=render(
-        "boot.ipxe", **{**v, "per_mac": IPXE_PER_MAC if macs else ""})))
-    files.append(PlannedFile("chain.ipxe", "ipxe script", text=render("chain.ipxe", **v)))
+    own: list[tuple[str, str, dict[str, str], tuple[str, ...]]] = [
+        (mac, "", v, initrds) for mac in dict.fromkeys(map(normalise_mac, inp.macs))
+        if mac not in node_macs]
     for node in inp.nodes:
-        mac = normalise_mac(node.mac)
-        nv = {**v, "cmdline": node.cmdline, "mode": f"{inp.mode}, {node.hostname}",
-              "node_chain": "", **initrd_values(node.initrds, base_url)}
-        files.append(PlannedFile(f"pxelinux.cfg/01-{mac}", "node pxelinux config",
-                                 text=render("pxelinux.cfg", **nv)))
-        # GRUB's network image looks for grub.cfg-01-<mac> in its prefix before grub.cfg
-        files.append(PlannedFile(f"grub/grub.cfg-01-{mac}", "node grub config",
-                                 text=render("grub.cfg", **nv)))
-        files.append(PlannedFile(f"nodes/{mac}.ipxe", "node ipxe script", text=render(
-            "boot.ipxe", **{**nv, "up": "../", **initrd_values(node.initrds, base_url, "../")})))
+        own.append((node.mac, "node ", {**v, "cmdline": node.cmdline,
+                                        "mode": f"{inp.mode}, {node.hostname}",
+                                        **initrd_values(node.initrds, base_url)}, node.initrds))
+    files.append(PlannedFile(f"{GRUB_DIR}/grub.cfg", "grub config", text=render(
+        "grub.cfg", **{**v, "per_mac": GRUB_PER_MAC if own else ""})))
+    files.append(PlannedFile("boot.ipxe", "ipxe script", text=render(
+        "boot.ipxe", **{**v, "per_mac": IPXE_PER_MAC if own else ""})))
+    files.append(PlannedFile("chain.ipxe", "ipxe script", text=render("chain.ipxe", **v)))
+    for mac, who, values, own_initrds in own:
+        files += _own_files(mac_files(mac), who, values, own_initrds, base_url)
     files.append(PlannedFile("dnsmasq.conf", "dnsmasq example", text=render(
         "dnsmasq.conf", **{**v, "base_url": dns_url}, server=server, interface="eth0",
         subnet=_subnet(inp.server), out_dir=inp.out_dir, grub_image="grubnetx64.efi")))
@@ -164,12 +197,20 @@ def plan_tree(inp: TreeInputs) -> list[PlannedFile]:
     return files
 
 
-def _node_chain(nodes: tuple[NodeBoot, ...]) -> str:
-    """boot.ipxe's first lines when nodes have their own script: try nodes/<mac>.ipxe."""
-    if not nodes:
-        return ""
-    return ("# a node with an identity of its own has nodes/<mac>.ipxe; the others go on below\n"
-            "chain --autofree nodes/${mac:hexhyp}.ipxe || echo no node script for ${mac}: shared defaults\n")
+def _own_files(names: MacFiles, who: str, values: dict[str, str], initrds: tuple[str, ...],
+               base_url: str) -> list[PlannedFile]:
+    """One machine's configuration for each loader, from the values of its command line. The
+    iPXE script lives in pxelinux.cfg/, so its relative names go one level up."""
+    pxe_template = "pxelinux.cfg" if initrds else "pxelinux-nfs.cfg"
+    up = {**values, "up": "../", **initrd_values(initrds, base_url, "../")}
+    return [
+        PlannedFile(names.pxelinux, f"{who}pxelinux config", text=render(pxe_template, **values)),
+        PlannedFile(names.ipxe, f"{who}ipxe script", text=render("boot.ipxe", **up)),
+        PlannedFile(names.grub, f"{who}grub config", text=render("grub.cfg", **values)),
+        PlannedFile(names.grub_colons, f"{who}grub config", text=render(
+            "grub-mac.cfg", colons=names.grub_colons.rsplit("/", 1)[1],
+            config=names.grub.rsplit("/", 1)[1])),
+    ]
 
 
 def _subnet(server: str | None) -> str:
