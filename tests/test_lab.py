@@ -174,6 +174,11 @@ def test_lab_plan_addresses_names_and_no_host_namespace(tmp_path: Path) -> None:
     assert plan.network.is_private and plan.plain_pxe
     assert "ip netns" not in plan.setup and "unshare --net=/srv/ns/router" in plan.setup
     assert [s.name for s in plan.services] == ["router", "proxy-dhcp", "tftpd-hpa"]
+    # the router advertises an IPv6 prefix, as a dual-stack home router does: without it
+    # iPXE's router solicitation alone holds "Configuring" for 15.75 s
+    assert "--enable-ra" in plan.services[0].argv
+    assert "--dhcp-range=fd4c:4277::,ra-only,64" in plan.services[0].argv
+    assert f"ip -6 addr add {lab.ROUTER_IPV6} dev eth0 nodad" in plan.setup
     assert f"dhcp-host={NODE2},set:plainpxe" in plan.proxy_conf
     assert "enable-tftp" not in plan.proxy_conf
     # a tree made for a private server: the lab is built around that address
@@ -371,6 +376,9 @@ def test_tftpd_hpa_serves_the_foreman_layout(foreman_tree: Path, clean_host: Non
     assert r.returncode == 0, r.stdout + r.stderr
     text = console(foreman_tree, "bios-tftp-rtl8139-node1")
     assert "PXELINUX" in text and "boot/lfs-12.3-x86_64-vmlinuz" in text and MARKER in text
+    # iPXE took its IPv6 address from the router's advertisement (no 16 s of solicitations)
+    assert re.search(r"net0: fd4c:4277::\S+/64 gw ", text), text[:3000]
+    assert "RTR-ADVERT" in (foreman_tree.parent / "pxe-boot-test/lab/router.log").read_text()
 
 
 @apply(*slow_lab)

@@ -49,6 +49,15 @@ BRIDGE = "labbr0"
 INNER_IF = "eth0"                       # the router's and the boot server's interface
 SERVE_ROOT = "/srv/tftp"                # the tree, where Debian's tftpd-hpa keeps its root
 READY_WAIT = 20.0
+# The router also advertises an IPv6 prefix (router advertisements only: no DHCPv6, and
+# nothing beyond the lab), as a home router or pfSense does on a dual-stack LAN. iPXE (with IPv6,
+# as Debian's and QEMU's ROMs are) configures IPv4 by DHCP and IPv6 by router solicitation
+# side by side, and "Configuring (net0 ...)" only ends when both have: on a network where
+# no router answers, it solicits at 0, 0.25, 0.75, 1.75, 3.75 and 7.75 s (timeouts doubling
+# from 0.25 s), waits 8 s more and gives up as the next timeout (16 s) would exceed its 10 s
+# maximum (src/net/ndp.c; DEFAULT_MIN_TIMEOUT, DEFAULT_MAX_TIMEOUT in include/ipxe/retry.h):
+# 15.75 s of dots before every boot, whatever DHCP does. A unique local prefix (RFC 4193).
+ROUTER_IPV6 = ipaddress.IPv6Interface("fd4c:4277::1/64")
 
 # tool -> Debian package that provides it
 TOOLS = {"unshare": "util-linux", "nsenter": "util-linux", "setpriv": "util-linux",
@@ -192,6 +201,8 @@ def plan_lab(boot: bt.BootOptions, lab: LabOptions, gen: conf.Generated, workdir
         services.append(Service("router", "router", dnsmasq_common + (
             "--conf-file=/dev/null", "--port=0", f"--interface={INNER_IF}", "--bind-interfaces",
             f"--dhcp-range={lo},{hi},{net.netmask},1h", "--dhcp-authoritative", "--log-dhcp",
+            "--enable-ra", f"--dhcp-range={ROUTER_IPV6.network.network_address},ra-only,"
+            f"{ROUTER_IPV6.network.prefixlen}",
             f"--dhcp-leasefile={workdir / 'router.leases'}"), (("udp", 67),)))
     proxy_ports = (("udp", 67), ("udp", 4011))
     tftp = (("udp", 69),)
@@ -264,6 +275,8 @@ def setup_script(tree: Path, workdir: Path, router: ipaddress.IPv4Interface,
             f"nsenter --net={ns} ip addr add {addr} dev {INNER_IF}",
             f"nsenter --net={ns} ip link set {INNER_IF} up",
         ]
+        if name == "router":    # the prefix it advertises (see ROUTER_IPV6)
+            lines.append(f"nsenter --net={ns} ip -6 addr add {ROUTER_IPV6} dev {INNER_IF} nodad")
     for n in nodes:
         lines += [f"ip tuntap add mode tap name {n.tap}",
                   f"ip link set {n.tap} master {BRIDGE}",
