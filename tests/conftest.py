@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -13,6 +14,13 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+# A suite started as a background job of a non-interactive shell (`cmd &` in a script, as some
+# CI runners do) inherits SIGINT ignored, and so would every lfsbuild the tests start: Python
+# keeps an ignored SIGINT ignored, so the Ctrl-C tests would hang instead of testing anything.
+# A handler here is reset to the default in every child at exec: they get Ctrl-C as a user does.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
