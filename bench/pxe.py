@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from netboot_trees import MARKER, find_test_kernel, make_netboot_tree  # noqa: E402
+from netboot_trees import MARKER, find_test_kernel, link_applets, make_netboot_tree  # noqa: E402
 from lfsbuild.netboot.boot_test import BootOptions, run_boot  # noqa: E402
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts  # noqa: E402
 from lfsbuild.netboot.pxe.compress import codec  # noqa: E402
@@ -35,24 +35,31 @@ def tree_size(root: Path) -> int:
     return sum(p.lstat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def make_tree(min_mb: int) -> Path:
-    """Copy host files (in sorted order, so the tree is the same each time) until min_mb."""
+def make_tree(min_mb: int, applets: tuple[str, ...] = ()) -> Path:
+    """Copy host files (in sorted order, so the tree is the same each time) until min_mb.
+
+    `applets`: busybox applets to add (bench/modes.py: what the root modes' /init runs);
+    a cached tree gets them too."""
     root = BENCH_DIR / f"root-{min_mb}"
-    if root.is_dir() and tree_size(root) >= min_mb * 1e6:
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    make_netboot_tree(root, MARKER)
+    if not (root.is_dir() and tree_size(root) >= min_mb * 1e6):
+        shutil.rmtree(root, ignore_errors=True)
+        make_netboot_tree(root, MARKER)
+        _fill(root, min_mb)
+    link_applets(root, applets)
+    return root
+
+
+def _fill(root: Path, min_mb: int) -> None:
     total = tree_size(root)
     for src in FILLERS:
         for path in sorted(Path(src).rglob("*")):
             if total >= min_mb * 1e6:
-                return root
+                return
             if path.is_file() and not path.is_symlink():
                 dest = root / "opt/filler" / path.relative_to("/")
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
                 total += dest.stat().st_size
-    return root
 
 
 def main() -> int:
