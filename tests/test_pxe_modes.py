@@ -124,6 +124,21 @@ def test_squashfs_two_nodes_each_their_own_hostname_and_writes(kernel, mods_dir,
     assert f"-m {m.node_ram_mb}".split()[1] == str(guest_memory_mb(pxe))
 
 
+@needs_qemu
+@needs_mksquashfs
+@pytest.mark.slow
+def test_an_init_that_cannot_mount_the_root_fails_the_boot_at_once_with_its_reason(kernel, tmp_path):
+    """Without --module the test kernel has no loop/squashfs: lfsbuild's /init says why and
+    drops to a shell, where no marker will ever come. boot-test stops there and names /init's
+    reason (it used to wait out --timeout and blame "the marker never appeared")."""
+    root = make_root(tmp_path / "root")
+    pxe = pack(tmp_path, root, kernel, "squashfs", [])
+    r = run_invoke(boot_args(pxe), env_for(tmp_path), timeout=300)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and "Traceback" not in out
+    assert "failed: lfsbuild /init (squashfs): cannot mount /root.squashfs" in out, out[-2000:]
+
+
 def _nfs_boot(server, pxe: Path, base: Path, *extra: str) -> str:
     r = subprocess.run(server.in_ns([sys.executable, "-m", "invoke", *boot_args(pxe, *extra)],
                                     cwd=REPO),
