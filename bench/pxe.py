@@ -12,6 +12,7 @@ test root plus copies of host libraries and binaries (real, compressible data).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 import time
@@ -38,24 +39,35 @@ def tree_size(root: Path) -> int:
 def make_tree(min_mb: int, applets: tuple[str, ...] = ()) -> Path:
     """Copy host files (in sorted order, so the tree is the same each time) until min_mb.
 
-    `applets`: busybox applets to add (bench/modes.py: what the root modes' /init runs);
-    a cached tree gets them too."""
+    Each content once: Debian hardlinks some big files (8 names of one 25 MB Mesa driver),
+    and copies of them would let squashfs (which stores duplicates once) look 20x better than
+    on a real tree. `applets`: busybox applets to add (bench/modes.py: what the root modes'
+    /init runs); a cached tree gets them too."""
     root = BENCH_DIR / f"root-{min_mb}"
-    if not (root.is_dir() and tree_size(root) >= min_mb * 1e6):
+    stamp = BENCH_DIR / f"root-{min_mb}.unique"   # a tree filled by this version
+    if not (root.is_dir() and stamp.is_file() and tree_size(root) >= min_mb * 1e6):
+        stamp.unlink(missing_ok=True)
         shutil.rmtree(root, ignore_errors=True)
         make_netboot_tree(root, MARKER)
         _fill(root, min_mb)
+        stamp.write_text("filled with unique contents\n")
     link_applets(root, applets)
     return root
 
 
 def _fill(root: Path, min_mb: int) -> None:
     total = tree_size(root)
+    seen: set[str] = set()
     for src in FILLERS:
         for path in sorted(Path(src).rglob("*")):
             if total >= min_mb * 1e6:
                 return
             if path.is_file() and not path.is_symlink():
+                with open(path, "rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
+                if digest in seen:
+                    continue
+                seen.add(digest)
                 dest = root / "opt/filler" / path.relative_to("/")
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
