@@ -12,6 +12,7 @@ test root plus copies of host libraries and binaries (real, compressible data).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from netboot_trees import MARKER, find_test_kernel, make_netboot_tree  # noqa: E402
+from netboot_trees import MARKER, find_test_kernel, link_applets, make_netboot_tree  # noqa: E402
 from lfsbuild.netboot.boot_test import BootOptions, run_boot  # noqa: E402
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts  # noqa: E402
 from lfsbuild.netboot.pxe.compress import codec  # noqa: E402
@@ -35,24 +36,42 @@ def tree_size(root: Path) -> int:
     return sum(p.lstat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def make_tree(min_mb: int) -> Path:
-    """Copy host files (in sorted order, so the tree is the same each time) until min_mb."""
+def make_tree(min_mb: int, applets: tuple[str, ...] = ()) -> Path:
+    """Copy host files (in sorted order, so the tree is the same each time) until min_mb.
+
+    Each content once: Debian hardlinks some big files (8 names of one 25 MB Mesa driver),
+    and copies of them would let squashfs (which stores duplicates once) look 20x better than
+    on a real tree. `applets`: busybox applets to add (bench/modes.py: what the root modes'
+    /init runs); a cached tree gets them too."""
     root = BENCH_DIR / f"root-{min_mb}"
-    if root.is_dir() and tree_size(root) >= min_mb * 1e6:
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    make_netboot_tree(root, MARKER)
+    stamp = BENCH_DIR / f"root-{min_mb}.unique"   # a tree filled by this version
+    if not (root.is_dir() and stamp.is_file() and tree_size(root) >= min_mb * 1e6):
+        stamp.unlink(missing_ok=True)
+        shutil.rmtree(root, ignore_errors=True)
+        make_netboot_tree(root, MARKER)
+        _fill(root, min_mb)
+        stamp.write_text("filled with unique contents\n")
+    link_applets(root, applets)
+    return root
+
+
+def _fill(root: Path, min_mb: int) -> None:
     total = tree_size(root)
+    seen: set[str] = set()
     for src in FILLERS:
         for path in sorted(Path(src).rglob("*")):
             if total >= min_mb * 1e6:
-                return root
+                return
             if path.is_file() and not path.is_symlink():
+                with open(path, "rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
+                if digest in seen:
+                    continue
+                seen.add(digest)
                 dest = root / "opt/filler" / path.relative_to("/")
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
                 total += dest.stat().st_size
-    return root
 
 
 def main() -> int:

@@ -41,6 +41,26 @@ class NfsServer:
         return ["nsenter", "-t", str(self.holder.pid), "-n", "-m", f"--wd={cwd or os.getcwd()}",
                 "--", *argv]
 
+    def registered(self) -> bool:
+        """rpcbind answers in the namespace and lists ganesha's NFS and MOUNT programs."""
+        probe = subprocess.run(self.in_ns(["rpcinfo", "-p", "127.0.0.1"]),
+                               capture_output=True, text=True)
+        return " nfs" in probe.stdout and " mountd" in probe.stdout
+
+    def alive(self) -> bool:
+        """The namespace, rpcbind and ganesha still run and NFS is registered: a boot that
+        fails while this is False failed for the server's sake, not the guest's."""
+        if self.holder.poll() is not None:
+            return False
+        for pid in self.pids[1:]:
+            try:   # /proc/PID/stat: "pid (comm) state ..."; a zombie has exited
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return False
+            if state in ("Z", "X"):
+                return False
+        return self.registered()
+
     def log(self) -> str:
         path = self.workdir / "ganesha.log"
         return path.read_text(errors="replace") if path.exists() else ""
@@ -84,11 +104,7 @@ def nfs_server(config: Path, workdir: Path) -> Iterator[NfsServer]:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         pids.append(ganesha.pid)
         deadline = time.monotonic() + 30
-        while True:
-            probe = subprocess.run(server.in_ns(["rpcinfo", "-p", "127.0.0.1"]),
-                                   capture_output=True, text=True)
-            if " nfs" in probe.stdout and " mountd" in probe.stdout:
-                break
+        while not server.registered():
             if ganesha.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("ganesha did not start:\n" + server.log()[-3000:])
             time.sleep(0.3)

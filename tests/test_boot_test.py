@@ -179,6 +179,12 @@ def test_loader_errors_only_stop_the_watch_before_the_kernel() -> None:
     assert is_fatal("iPXE ... Could not boot: No such file")
     assert not is_fatal("Linux version 6.1\n...\nudev: Failed to load module foo")
     assert is_fatal("Linux version 6.1\nKernel panic - not syncing: VFS")
+    # lfsbuild's /init could not mount the root: it sits in a shell, no marker will come
+    text = ("Linux version 6.1\nlfsbuild /init (squashfs): cannot mount /root.squashfs\n"
+            "lfsbuild /init: dropping to a shell (the root is not mounted)\n")
+    assert is_fatal(text)
+    assert "failed: lfsbuild /init (squashfs): cannot mount /root.squashfs" in \
+        _diagnose("init", None, text, "tcg")
 
 
 @needs_qemu

@@ -21,8 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, need, run_invoke, unavailable
-from netboot_trees import KERNEL_CACHE, make_netboot_tree, require_kernel
+from conftest import REPO, need, run_invoke
+from netboot_trees import (MODE_APPLETS, NFS_MODULES, SQUASHFS_MODULES, STATIC_IP,
+                           kernel_modules as modules, link_applets, make_netboot_tree,
+                           require_kernel)
 from lfsbuild.errors import DataFileError, PxeError
 from lfsbuild.netboot.boot_test import guest_memory_mb
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
@@ -34,14 +36,6 @@ from lfsbuild.netboot.pxe.nodes import load_nodes
 from nfs_server import nfs_server, require_nfs_server
 
 MARKER = "LFSBUILD-MODES-OK"
-STATIC_IP = "ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off"   # QEMU user-net's guest address
-EXTRA_APPLETS = ("switch_root", "cp", "insmod", "ip", "hostname")
-MOD = "lib/modules/{v}/kernel/"
-SQUASHFS_MODULES = ("drivers/block/loop.ko", "fs/squashfs/squashfs.ko", "fs/overlayfs/overlay.ko")
-NFS_MODULES = ("net/sunrpc/sunrpc.ko", "fs/nfs_common/grace.ko", "fs/lockd/lockd.ko",
-               "fs/netfs/netfs.ko", "fs/fscache/fscache.ko", "fs/nfs/nfs.ko",
-               "fs/nfs_common/nfs_acl.ko", "fs/nfs/nfsv3.ko",
-               "drivers/net/ethernet/intel/e1000/e1000.ko")
 NODES = """\
 nodes:
   - mac: 52:54:00:00:00:01
@@ -61,8 +55,7 @@ needs_mksquashfs = pytest.mark.needs("mksquashfs", package="squashfs-tools")
 def make_root(root: Path) -> Path:
     """A busybox root whose init says which node it is and whether it sees an earlier write."""
     make_netboot_tree(root, marker=MARKER)
-    for applet in EXTRA_APPLETS:
-        (root / "bin" / applet).symlink_to("busybox")
+    link_applets(root, MODE_APPLETS)
     (root / "sbin/init").write_text(
         "#!/bin/sh\n"
         'echo "node: $(cat /etc/hostname)"\n'
@@ -72,26 +65,6 @@ def make_root(root: Path) -> Path:
         'echo "probe after: $(cat /etc/probe)"\n'
         f"echo {MARKER}\npoweroff -f\n")
     return root
-
-
-def modules(kernel: Path, dest: Path, rels: tuple[str, ...]) -> list[Path]:
-    """The .ko files of `kernel` from the cache beside it, else from its linux-image .deb."""
-    version = kernel.name.removeprefix("vmlinuz-")
-    cache = Path(KERNEL_CACHE.split("/boot/")[0])
-    want = [MOD.format(v=version) + r for r in rels]
-    if all((cache / w).is_file() for w in want):
-        return [cache / w for w in want]
-    if not all((dest / w).is_file() for w in want):
-        debs = sorted(cache.glob(f"linux-image-{version}_*.deb"))
-        if not debs:
-            unavailable(f"no linux-image-{version} package in {cache} for its modules",
-                        "tests/run keeps it there")
-        dest.mkdir(parents=True, exist_ok=True)
-        tar = subprocess.run(f"dpkg-deb --fsys-tarfile {debs[-1]} | tar -x -C {dest} "
-                             + " ".join(f"./{w}" for w in want),
-                             shell=True, capture_output=True, text=True)
-        assert tar.returncode == 0, tar.stderr
-    return [dest / w for w in want]
 
 
 def env_for(base: Path) -> dict[str, str]:
@@ -149,6 +122,21 @@ def test_squashfs_two_nodes_each_their_own_hostname_and_writes(kernel, mods_dir,
         assert f"node: {name}" in log, log[-2000:]
         assert "probe before: none" in log and f"probe after: {name}" in log
     assert f"-m {m.node_ram_mb}".split()[1] == str(guest_memory_mb(pxe))
+
+
+@needs_qemu
+@needs_mksquashfs
+@pytest.mark.slow
+def test_an_init_that_cannot_mount_the_root_fails_the_boot_at_once_with_its_reason(kernel, tmp_path):
+    """Without --module the test kernel has no loop/squashfs: lfsbuild's /init says why and
+    drops to a shell, where no marker will ever come. boot-test stops there and names /init's
+    reason (it used to wait out --timeout and blame "the marker never appeared")."""
+    root = make_root(tmp_path / "root")
+    pxe = pack(tmp_path, root, kernel, "squashfs", [])
+    r = run_invoke(boot_args(pxe), env_for(tmp_path), timeout=300)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and "Traceback" not in out
+    assert "failed: lfsbuild /init (squashfs): cannot mount /root.squashfs" in out, out[-2000:]
 
 
 def _nfs_boot(server, pxe: Path, base: Path, *extra: str) -> str:

@@ -57,13 +57,17 @@ PANIC = re.compile(r"Kernel panic - not syncing")
 # ("....failed:": pxelinux could not load a file and waits at its boot: prompt for good)
 LOADER_FATAL = re.compile(r"No bootable device|Could not boot|Failed to load|Exec format error"
                           r"|\.{2,}\s*failed:")
-FATAL = re.compile(f"{PANIC.pattern}|{LOADER_FATAL.pattern}")
+# lfsbuild's own /init (the overlay modes) could not mount the root and sits in a shell:
+# the marker will never come. The line before says why.
+INIT_FAIL = re.compile(r"lfsbuild /init: dropping to a shell")
+INIT_REASON = re.compile(r"lfsbuild /init \([^)\n]*\): [^\r\n]*")
+FATAL = re.compile(f"{PANIC.pattern}|{INIT_FAIL.pattern}|{LOADER_FATAL.pattern}")
 
 
 def is_fatal(text: str) -> bool:
     """True once the console shows the boot cannot go on (pure, for the watcher)."""
     tail = text[-4096:]
-    if PANIC.search(tail):
+    if PANIC.search(tail) or INIT_FAIL.search(tail):
         return True
     return "Linux version" not in text and bool(LOADER_FATAL.search(tail))
 
@@ -416,7 +420,9 @@ def _diagnose(stage: str, exit_code: int | None, text: str, accel: str) -> str:
         return (f"network boot stopped before the kernel started{why}: check that the tree "
                 "holds the files boot.ipxe/pxelinux.cfg name and that the server answered")
     if fatal:
-        return f"the kernel started but failed: {fatal.group(0)} (an artifact problem: kernel, initrd or command line)"
+        why = INIT_REASON.search(text) if INIT_FAIL.search(text) else None
+        return (f"the kernel started but failed: {(why or fatal).group(0)} (an artifact problem: "
+                "kernel, initrd or command line)")
     return "the kernel started but the marker never appeared (check the init of the root tree)"
 
 
