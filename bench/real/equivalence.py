@@ -62,7 +62,7 @@ from lfsbuild.build import manifest as mf  # noqa: E402
 from lfsbuild.build.book import Step  # noqa: E402
 from lfsbuild.build.plan import StepView, plan_stage  # noqa: E402
 from lfsbuild.build.state import BuildLock, State, StateStore  # noqa: E402
-from lfsbuild.build.status import load_world  # noqa: E402
+from lfsbuild.build.status import World, load_world  # noqa: E402
 from lfsbuild.errors import (BookError, ConfigError, LfsError, LockedError,  # noqa: E402
                              NeedsRoot, StepFailed)
 from lfsbuild.settings import Settings, from_config  # noqa: E402
@@ -240,13 +240,21 @@ def make_edited_book(book: Path, step: Step, dest: Path) -> Path:
     return dest
 
 
-def comment_change(b: Bench, name: str | None, restore: bool, plan_only: bool) -> dict:
-    s = b.settings
-    world = load_world(s)
+def finished_stage(b: Bench) -> tuple[World, list[StepView], list[StepView]]:
+    """The world, its step views and the measured stage's views: refused unless that stage
+    and every one before it are done (a note when later stages are done too)."""
+    world = load_world(b.settings)
     order = list(world.book.stages)
     views = world.views()
     mine = require_done(views, b.stage, order)
     later_done(views, b.stage, order)
+    return world, views, mine
+
+
+def comment_change(b: Bench, name: str | None, restore: bool, plan_only: bool) -> dict:
+    s = b.settings
+    world, views, mine = finished_stage(b)
+    order = list(world.book.stages)
     name = name or mine[len(mine) // 2].step.name
     step = world.book.find(b.stage, name)
     b.work.mkdir(parents=True, exist_ok=True)
@@ -346,11 +354,8 @@ def comment_change(b: Bench, name: str | None, restore: bool, plan_only: bool) -
 
 def reproducibility(b: Bench) -> dict:
     s = b.settings
-    world = load_world(s)
+    world, views, mine = finished_stage(b)
     order = list(world.book.stages)
-    views = world.views()
-    mine = require_done(views, b.stage, order)
-    later_done(views, b.stage, order)
     ids = [v.step.id for v in mine]
     state0 = world.state
     before = {sid: mf.load(s.state_dir, sid) for sid in ids}
