@@ -314,7 +314,6 @@ def merge(previous: Manifest | None, entries: list[Entry]) -> list[Entry]:
     return sorted(merged.values(), key=lambda e: e.path)
 
 
-
 @dataclass(frozen=True)
 class Difference:
     """One path on which two manifests of the same step disagree, and in what (`differences`)."""
