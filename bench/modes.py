@@ -202,36 +202,35 @@ def bisect(boot: Callable[[int], Probe], lo: int, hi: int, step: int, mode: str 
         return stop(p, f"{mode} does not boot even with {hi} MiB, the upper bound")
     for p in unclear:
         confirm(p, good)
-    while good - (lo if bad is None else bad) > step:
-        mid = midpoint(lo if bad is None else bad, good, step)
-        p = run(mid)
+    def below(mem: int, good: int) -> bool | Bisection:
+        """Boot with `mem` MiB, less than `good`, which booted: True if it boots, False if it
+        fails for RAM, the stopped bisection if it fails for something else."""
+        p = run(mem)
         if p.verdict == BOOTS:
-            good = mid
-            continue
+            return True
         if p.verdict == NOT_RAM:
-            return stop(p, f"{mode} at {mid} MiB failed for a reason other than RAM")
+            return stop(p, f"{mode} at {mem} MiB failed for a reason other than RAM")
         if p.verdict == UNCLEAR:
             again = run(good)
             if again.verdict != BOOTS:
                 return stop(again, f"{mode} booted with {good} MiB before but fails now (after "
-                                   f"{mid} MiB failed without a memory message): not a RAM "
+                                   f"{mem} MiB failed without a memory message): not a RAM "
                                    f"question")
             confirm(p, good)
-        bad = mid
+        return False
+
+    while good - (lo if bad is None else bad) > step:
+        mid = midpoint(lo if bad is None else bad, good, step)
+        boots = below(mid, good)
+        if isinstance(boots, Bisection):
+            return boots
+        good, bad = (mid, bad) if boots else (good, mid)
     if bad is None:          # everything booted: try the floor itself
         if good > lo:
-            p = run(lo)
-            if p.verdict == BOOTS:
-                good = lo
-            elif p.verdict == NOT_RAM:
-                return stop(p, f"{mode} at {lo} MiB failed for a reason other than RAM")
-            else:
-                if p.verdict == UNCLEAR:
-                    again = run(good)
-                    if again.verdict != BOOTS:
-                        return stop(again, f"{mode} booted with {good} MiB before but fails now")
-                    confirm(p, good)
-                bad = lo
+            boots = below(lo, good)
+            if isinstance(boots, Bisection):
+                return boots
+            good, bad = (lo, bad) if boots else (good, lo)
         b.at_floor = good == lo
     b.min_mb, b.fails_mb = good, bad
     return b
