@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -55,7 +54,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from lfsbuild.build.book import Step, load_book  # noqa: E402
-from lfsbuild.build.runner import RunContext, identity_for, step_command  # noqa: E402
+from lfsbuild.build.runner import (RunContext, children_cpu, identity_for,  # noqa: E402
+                                   step_command)
 from lfsbuild.build.state import PHASES, State, StateStore  # noqa: E402
 from lfsbuild.settings import Settings, from_config  # noqa: E402
 from lfsbuild.sources.packages import PackageList, load_packages  # noqa: E402
@@ -93,13 +93,6 @@ class Run:
     cpu: float = 0.0             # user + system CPU seconds of the command and its children
     step: float = 0.0            # lfsbuild: the step record's duration (started -> finished)
     load: tuple[float, float] = (0.0, 0.0)   # 1-minute load average before and after
-
-
-def children_cpu() -> float:
-    """CPU seconds (user + system) of all waited-for descendants so far: a robust figure on a
-    loaded machine, where wall times move with everyone else's work."""
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
 
 
 def loadavg() -> float:
