@@ -416,6 +416,7 @@ def pxe(c: Context, kernel: str | None = None, rootfs: str | None = None, out: s
            "cat /etc/hostname, print the answer",
     "ssh_key": "private key for --ssh (default: lfs.system.authorized_keys's file without .pub)",
     "ssh_timeout": "seconds after the marker for sshd to answer (--ssh)",
+    "ssh_command": "what --ssh runs on the node (default: uname -a; cat /etc/hostname)",
     "mac": "the guest NIC's MAC address, e.g. a node of the nodes file (default: QEMU's)",
     "network": "user (QEMU's own DHCP, no root) or lab (as root: a router, a proxy-DHCP boot "
                "server and the nodes on a bridge, all in namespaces that die with lfsbuild)",
@@ -428,8 +429,8 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
               firmware: str = "bios", transport: str = "http", accel: str = "auto",
               timeout: int = 180, marker: str = "login:", expect_lease: bool = False,
               memory: int = 0, ssh: bool = False, ssh_key: str | None = None,
-              ssh_timeout: int = 90, mac: str | None = None, network: str = "user",
-              server: str = "lfsbuild", nodes: int = 1) -> None:
+              ssh_timeout: int = 90, ssh_command: str = "", mac: str | None = None,
+              network: str = "user", server: str = "lfsbuild", nodes: int = 1) -> None:
     """PXE-boot the artifacts in QEMU over the network and wait for a marker on the console."""
     from .netboot import boot_test as bt
     s = settings_of(c)
@@ -440,7 +441,8 @@ def boot_test(c: Context, pxe_dir: str | None = None, nic: str = "virtio",
                           firmware=firmware, transport=transport, accel=accel,
                           timeout=timeout, marker=marker, expect_lease=expect_lease,
                           memory_mb=memory or None, ssh=ssh, ssh_key=key,
-                          ssh_timeout=ssh_timeout, mac=mac)
+                          ssh_timeout=ssh_timeout, mac=mac,
+                          **({"ssh_command": ssh_command} if ssh_command else {}))
     if ssh and nic == "all":
         raise Exit("error: --ssh logs in to one guest: choose one --nic", code=1)
     if network == "lab":

@@ -167,8 +167,10 @@ def test_pxe_makes_host_keys_beside_the_tree_and_keeps_them(packed, login_key):
 @needs_tools
 @pytest.mark.slow
 def test_boot_test_ssh_logs_in_and_shows_uname_and_hostname(packed, login_key):
-    r = boot_ssh(packed["base"], login_key)
+    r = boot_ssh(packed["base"], login_key,
+                 "--ssh-command", "uname -a; cat /etc/hostname; echo sum=$((6*7))")
     assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"^  sum=42$", r.stdout, re.M), r.stdout   # --ssh-command, run by a shell
     version = packed["kernel"].name.removeprefix("vmlinuz-")
     assert re.search(rf"^  Linux lfs-pxe-test {re.escape(version)} .*x86_64", r.stdout, re.M), r.stdout
     assert re.search(r"^  lfs-pxe-test$", r.stdout, re.M)
