@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
+import signal
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 import yaml
 
 from conftest import REPO, need
 
+from lfsbuild.netboot.lab import node_mac
+from lfsbuild.netboot.pxe.nodes import load_nodes
 from lfsbuild.settings import from_config
 from lfsbuild.sources.packages import load_packages
 
@@ -110,5 +115,58 @@ def test_blfs_packages_and_settings_load_in_lfsbuild(tmp_path: Path) -> None:
     m.write_settings(tmp_path)
     s = from_config(yaml.safe_load((tmp_path / "lfs.yaml").read_text())["lfs"], REPO)
     assert s.blfs == ("openssh", "dhcpcd")
+    key = tmp_path / "keys/root_ed25519.pub"                # root's login key, made once, kept
+    assert dict(s.system)["authorized_keys"].strip() == key.read_text().strip()
+    assert (tmp_path / "keys/root_ed25519").stat().st_mode & 0o077 == 0
+    nodes = load_nodes(s.nodes)                             # the lab's two nodes, own hostnames
+    assert [(n.mac, n.hostname) for n in nodes] == [(node_mac(1), "lfs-node1"),
+                                                    (node_mac(2), "lfs-node2")]
+    first = key.read_text()
+    m.write_settings(tmp_path)
+    assert key.read_text() == first
     assert s.blfs_packages == out
     assert s.packages == tmp_path / "packages-mirror.yaml"
+
+
+FAKE_PYTHON = '''#!/usr/bin/env python3
+"""Stands in for python in bench/real/build.sh: `-c` checks pass; `-m invoke ... build` reports
+how SIGINT reaches it, then waits like a long build until Ctrl-C's signal stops it."""
+import os, signal, sys, time
+if sys.argv[1] == "-c":
+    sys.exit(0)
+print("build: SIGINT", "ignored" if signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+      else "handled", "nice", os.nice(0), flush=True)
+try:
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("build: interrupted cleanly", flush=True)
+    sys.exit(130)
+print("build: never stopped", flush=True)
+'''
+
+
+def test_build_sh_stops_on_kill_int_even_when_started_with_sigint_ignored(tmp_path: Path) -> None:
+    """bench/real/build.sh run by another script in the background (SIGINT ignored, as a
+    non-interactive shell's `&` leaves it): `kill -INT` must still be Ctrl-C to the build.
+    In session 5 it was not: the build went on, and only SIGTERM stopped it."""
+    need("gcc", "g++", "make", "bison", "gawk", "m4", "makeinfo", "patch", "xz",
+         package="build-essential bison gawk m4 texinfo patch xz-utils")
+    fake = tmp_path / "python"
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    (tmp_path / "lfs.yaml").write_text(f"lfs:\n  root: {tmp_path}/lfs\n")
+    script = REPO / "bench" / "real" / "build.sh"
+    started = subprocess.run(
+        ["bash", str(script), "--dir", str(tmp_path), "--nice", "3"], capture_output=True,
+        text=True, timeout=60, env={**os.environ, "PYTHON": str(fake)},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert started.returncode == 0, started.stdout + started.stderr
+    pid = int((tmp_path / "build.pid").read_text())
+    log = (tmp_path / "build.log").resolve()
+    assert "build: SIGINT handled nice 3" in log.read_text(), log.read_text()
+    os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and \
+            "interrupted" not in log.read_text():
+        time.sleep(0.2)
+    assert "build: interrupted cleanly" in log.read_text(), log.read_text()

@@ -71,12 +71,14 @@ cd "$repo"
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 echo "# $(date -Is) nice $nice $python -m invoke -f $cfg build ${args[*]:-}  (cwd $repo, git $rev)" \
   > "$log"
-# job control on: a non-interactive bash starts background commands with SIGINT ignored, and
-# Python then never raises KeyboardInterrupt; with -m the build gets its own process group and
-# the default SIGINT, so `kill -INT PID` is the same clean stop as Ctrl-C.
+# `kill -INT PID` must be the same clean stop as Ctrl-C. A non-interactive bash starts background
+# commands with SIGINT ignored, and Python then never raises KeyboardInterrupt: job control (-m)
+# gives the build its own process group and stops that, but a signal ignored when this script
+# started (it was itself run in the background by a script) stays ignored through bash and exec,
+# so env resets SIGINT to its default for the build.
 set -m
-PYTHONUNBUFFERED=1 nohup nice -n "$nice" "$python" -m invoke -f "$cfg" build "${args[@]}" >> "$log" 2>&1 \
-  < /dev/null &
+PYTHONUNBUFFERED=1 nohup env --default-signal=INT nice -n "$nice" "$python" -m invoke -f "$cfg" \
+  build "${args[@]}" >> "$log" 2>&1 < /dev/null &
 pid=$!
 echo "$pid" > "$pidfile"
 sleep 2
