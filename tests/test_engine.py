@@ -216,6 +216,12 @@ def test_second_concurrent_run_refuses(world):
         assert r.returncode == 1
         assert "another lfsbuild run is working on this $LFS" in r.stderr
         assert f"pid {proc.pid}" in r.stderr
+        # a dry-run beside it may look: the step it runs is running now, not "interrupted"
+        r = run_invoke(["stage1", "--dry-run"], world["env"], check=True)
+        assert "a build is running on this $LFS now" in r.stdout, r.stdout
+        assert any(l.startswith("  run   libgreet") and "running now" in l
+                   for l in r.stdout.splitlines()), r.stdout
+        assert "interrupted" not in r.stdout
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)

@@ -82,7 +82,11 @@ def run_stage(settings: Settings, stage: str, sel: Selection = Selection(), *,
         raise ConfigError("no BLFS package is selected: lfs.blfs is empty",
                           f"set lfs.blfs to some of: {', '.join(world.book.blfs_available)}")
     if dry_run:
-        plan = plan_stage(world.views(), stage, sel)
+        live = BuildLock(settings.state_dir).held_elsewhere()
+        if live:   # its "running" record is live, not left by a killed run
+            out.write(f"note: a build is running on this $LFS now (it holds "
+                      f"{settings.state_dir / 'lock'}): its step shows as running now\n")
+        plan = plan_stage(world.views(live=live), stage, sel)
         out.write(describe(plan) + "\n")
         return plan
     command = resume or f"invoke {stage}"
