@@ -170,3 +170,19 @@ def test_build_sh_stops_on_kill_int_even_when_started_with_sigint_ignored(tmp_pa
             "interrupted" not in log.read_text():
         time.sleep(0.2)
     assert "build: interrupted cleanly" in log.read_text(), log.read_text()
+
+
+def test_bench_real_scripts_pass_shellcheck_and_prove_sh_refuses_what_it_does_not_know(
+        tmp_path: Path) -> None:
+    need("shellcheck", package="shellcheck")
+    scripts = sorted((REPO / "bench" / "real").glob("*.sh"))
+    assert {s.name for s in scripts} >= {"build.sh", "mirror.sh", "prove.sh"}
+    r = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+    prove = str(REPO / "bench" / "real" / "prove.sh")
+    r = subprocess.run(["bash", prove, "--dir", str(tmp_path), "ssh", "lab"], capture_output=True,
+                       text=True)
+    assert r.returncode == 1 and "error: unknown proof or option lab" in r.stderr
+    r = subprocess.run(["bash", prove, "--dir", str(tmp_path)], capture_output=True, text=True)
+    assert r.returncode == 1 and f"error: {tmp_path}/lfs.yaml not found" in r.stderr
+    assert not (tmp_path / "proofs").exists()
