@@ -6,10 +6,12 @@ Part 1: the squashfs image's size and pack time per compressor - those the kerne
 Part 2: per mode, the smallest guest RAM at which it still boots to the marker, bisected with
 boot-test's memory option (`BootOptions.memory_mb`), next to the RAM manifest.json says a node
 needs; then the issue's targets: squashfs needs at most 40 % of the RAM of ram mode, nfs-ro
-less than 256 MiB. Prints one table and writes the figures as JSON. Nothing is asserted;
-times depend on the machine.
+less than 256 MiB. With --nodes (a real tree): every mode is packed with that nodes file, and
+each node boots once at the RAM the manifest says and must show its own hostname at the login
+prompt (two machines, one image, each its own identity). Prints one table and writes the
+figures as JSON. Nothing is asserted on time; times depend on the machine.
 
-    python bench/modes.py [--rootfs DIR] [--kernel PATH] [--modes ram,squashfs,nfs-ro]
+    python bench/modes.py [--rootfs DIR [--nodes FILE]] [--kernel PATH] [--modes ram,squashfs,nfs-ro]
                           [--compressors zstd,xz,gzip] [--no-boot] [--json PATH]
 
 Without --rootfs: bench/pxe.py's 200 MB busybox tree (its init prints the test marker) and the
@@ -48,6 +50,7 @@ from lfsbuild.netboot.boot_test import BootOptions, BootResult, resolve_accel, r
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts  # noqa: E402
 from lfsbuild.netboot.pxe.build import resolve_inputs  # noqa: E402
 from lfsbuild.netboot.pxe.compress import codec  # noqa: E402
+from lfsbuild.netboot.pxe.nodes import Node, load_nodes  # noqa: E402
 from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack, source_date_epoch  # noqa: E402
 from lfsbuild.netboot.pxe.modes import MODES  # noqa: E402
 from lfsbuild.netboot.pxe.squashfs import COMPRESSORS, make_image  # noqa: E402
@@ -333,7 +336,7 @@ class Booter:
     server: NfsServer | None = None
     baseline: float | None = None   # seconds to the marker of the first boot that made it
 
-    def __call__(self, mem: int) -> Probe:
+    def __call__(self, mem: int, mac: str | None = None, marker: str | None = None) -> Probe:
         if self.server is not None and not self.server.alive():
             return Probe(mem, NOT_RAM, 0.0, "server", "the NFS server (ganesha + rpcbind in "
                          "its namespace) is not running or not registered")
@@ -341,8 +344,9 @@ class Booter:
         timeout = self.timeout if self.baseline is None else \
             min(self.timeout, max(60.0, 4 * self.baseline))
         opts = BootOptions(pxe_dir=self.pxe, nic=self.nic, transport="http", accel=self.accel,
-                           timeout=timeout, marker=self.marker, memory_mb=mem,
-                           log_dir=OUT / "logs" / f"{self.mode}-{mem}MiB")
+                           timeout=timeout, marker=marker or self.marker, memory_mb=mem, mac=mac,
+                           log_dir=OUT / "logs" / (f"{self.mode}-{mem}MiB"
+                                                   + (f"-{mac.replace(':', '')}" if mac else "")))
         if self.server is not None:
             res = boot_in_ns(self.server, opts)
         else:
@@ -358,7 +362,7 @@ class Booter:
             verdict, evidence = NOT_RAM, "the NFS server stopped during the boot"
         if verdict == BOOTS and self.baseline is None:
             self.baseline = res["seconds"]
-        print(f"  {self.mode} {mem:>5} MiB: {verdict}"
+        print(f"  {self.mode} {mem:>5} MiB{f' {mac}' if mac else ''}: {verdict}"
               + (f" ({evidence})" if evidence else f" ({res['seconds']:.0f} s)"), flush=True)
         return Probe(mem, verdict, res["seconds"], res["stage"], evidence, str(log or ""))
 
@@ -373,7 +377,7 @@ def measure_mode(name: str, args: argparse.Namespace, root: Path, kernel: Path, 
     manifest = build_artifacts(PxeOptions(
         out_dir=pxe, kernel=kernel, rootfs=root, mode=name, compress=args.compress,
         release="bench", modules=mods, server=NFS_SERVER if m.nfs else None,
-        cmdline_extra=STATIC_IP if test_kernel and m.nfs else ""))
+        cmdline_extra=STATIC_IP if test_kernel and m.nfs else "", nodes_file=args.nodes))
     pack_seconds = time.monotonic() - t0
     downloaded = sum(a.size for a in manifest.artifacts if a.path in manifest.initrds)
     if not accel:
@@ -384,12 +388,25 @@ def measure_mode(name: str, args: argparse.Namespace, root: Path, kernel: Path, 
     with (nfs_server(pxe / "ganesha.conf", OUT / f"nfs-{name}") if m.nfs else nullcontext()) as srv:
         booter = Booter(pxe, name, args.nic, accel[0], marker, args.timeout, srv)
         b = bisect(booter, args.min_ram, args.max_ram, args.step, name, manifest.node_ram_mb)
+        identity = [node_boot(booter, n, manifest.node_ram_mb) for n in nodes_of(args.nodes)]
     return {"mode": name, "manifest_node_ram_mb": manifest.node_ram_mb,
             "downloaded_bytes": downloaded, "pack_seconds": round(pack_seconds, 2),
             "boot_seconds": round(time.monotonic() - started, 1), "modules": [p.name for p in mods],
             "min_mb": b.min_mb, "fails_mb": b.fails_mb, "at_floor": b.at_floor,
             "estimate_boots": b.estimate_boots, "stopped": b.stopped,
-            "probes": [asdict(p) for p in b.probes]}
+            "probes": [asdict(p) for p in b.probes], "nodes": identity}
+
+
+def nodes_of(path: Path | None) -> list[Node]:
+    return load_nodes(path) if path else []
+
+
+def node_boot(booter: Booter, node: Node, mem: int) -> dict:
+    """One node of the nodes file, at the RAM the manifest says: it must come up as itself,
+    its own hostname at the login prompt (from its overlay initrd), not the shared default."""
+    p = booter(mem, mac=node.mac, marker=f"{node.hostname} login:")
+    return {"mac": node.mac, "hostname": node.hostname, "memory_mb": mem,
+            "ok": p.verdict == BOOTS, "seconds": p.seconds, "evidence": p.evidence, "log": p.log}
 
 
 def targets(modes: dict[str, dict]) -> dict[str, dict]:
@@ -442,6 +459,11 @@ def table(images: list[dict], modes: dict[str, dict]) -> str:
         rows.append((f"boot {name}", human(r["downloaded_bytes"]), "",
                      f"{r['pack_seconds']:.1f} s + {fmt_duration(r['boot_seconds'])}",
                      f"{r['manifest_node_ram_mb']} MiB", _min_text(r), _mode_note(r)))
+        for n in r.get("nodes", []):
+            rows.append((f"  node {n['hostname']}", "", "", f"{n['seconds']:.0f} s",
+                         f"{n['memory_mb']} MiB", "",
+                         f"{n['mac']}: " + ("'" + n["hostname"] + " login:' on its console"
+                                            if n["ok"] else "FAILED: " + n["evidence"][:80])))
     return format_table(("what", "size", "ratio", "time", "RAM: manifest", "RAM: measured min",
                          "notes"), rows, right=(1, 2, 3, 4, 5))
 
@@ -463,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--step", type=int, default=16, help="MiB, the bisection's resolution")
     ap.add_argument("--timeout", type=float, default=240.0, help="seconds per boot")
     ap.add_argument("--min-mb", type=int, default=200, help="size of the default tree (MB)")
+    ap.add_argument("--nodes", type=Path, help="a nodes file (with --rootfs): each mode packs it, "
+                    "and each node boots once at the manifest's RAM and must log its hostname")
     ap.add_argument("--json", type=Path, default=OUT / "modes.json")
     ap.add_argument("--one-boot", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -487,6 +511,10 @@ def run(args: argparse.Namespace) -> int:
     for name in modes:
         if name not in MODES:
             raise LfsError(f"--modes: unknown mode {name!r}", f"choose from {', '.join(MODES)}")
+    if args.nodes and not args.rootfs:
+        raise LfsError("--nodes needs --rootfs", "the test tree's init prints no login prompt "
+                       "to find a node's hostname in; tests/test_pxe_modes.py boots its nodes")
+    nodes_of(args.nodes)            # a bad nodes file stops here, before anything is packed
     if args.min_ram >= args.max_ram or args.step <= 0:
         raise LfsError(f"--min-ram {args.min_ram} / --max-ram {args.max_ram} / --step {args.step}"
                        " make no range", "give --min-ram < --max-ram and a positive --step")
@@ -525,7 +553,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"nfs-ro min RAM: {g['value']} MiB (target < 256 MiB): "
               f"{'met' if g['met'] else 'NOT met'}")
     print(f"figures: {args.json}; runtime {fmt_duration(figures['runtime_seconds'])}")
-    return 1 if any(r["stopped"] for r in results.values()) else 0
+    failed = [f"{name} {n['hostname']}" for name, r in results.items() for n in r["nodes"]
+              if not n["ok"]]
+    if failed:
+        print(f"nodes that did not come up as themselves: {', '.join(failed)}")
+    return 1 if failed or any(r["stopped"] for r in results.values()) else 0
 
 
 if __name__ == "__main__":

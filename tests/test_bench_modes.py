@@ -125,3 +125,29 @@ def test_targets(bench):
     assert t["squashfs_share_of_ram"]["met"] and t["squashfs_share_of_ram"]["value"] == 0.4
     assert not t["nfs_ro_min_mb"]["met"]
     assert bench.targets({"ram": {"min_mb": None}}) == {}
+
+
+def test_each_node_boots_as_itself_at_the_manifests_ram(bench, tmp_path):
+    """--nodes: one boot per node at the manifest's RAM, with the node's MAC, and success only
+    when its own hostname is at the login prompt; the table says which node failed and why."""
+    nodes = tmp_path / "nodes.yaml"
+    nodes.write_text("nodes:\n  - mac: 52:54:00:4c:42:01\n    hostname: lfs-node1\n"
+                     "  - mac: 52:54:00:4c:42:02\n    hostname: lfs-node2\n")
+    calls = []
+
+    def boot(mem, mac=None, marker=None):
+        calls.append((mem, mac, marker))
+        if mac.endswith("02"):
+            return bench.Probe(mem, bench.UNCLEAR, 9.0, "init", "the marker never appeared")
+        return bench.Probe(mem, bench.BOOTS, 8.0, "marker")
+    got = [bench.node_boot(boot, n, 288) for n in bench.nodes_of(nodes)]
+    assert calls == [(288, "52:54:00:4c:42:01", "lfs-node1 login:"),
+                     (288, "52:54:00:4c:42:02", "lfs-node2 login:")]
+    assert [n["ok"] for n in got] == [True, False]
+    r = {"downloaded_bytes": 1, "pack_seconds": 1.0, "boot_seconds": 10.0, "manifest_node_ram_mb": 288,
+         "min_mb": 200, "at_floor": False, "stopped": "", "estimate_boots": True, "fails_mb": None,
+         "probes": [], "nodes": got}
+    text = bench.table([], {"squashfs": r})
+    assert "node lfs-node1" in text and "'lfs-node1 login:' on its console" in text
+    assert "52:54:00:4c:42:02: FAILED: the marker never appeared" in text
+    assert bench.nodes_of(None) == []

@@ -7,8 +7,8 @@
 #   ssh       RAM root, QEMU's user network: boot to login:, then `boot-test --ssh` logs in with
 #             DIR/keys/root_ed25519 (host key checked) and shows uname, the hostname, eth0's
 #             address and dhcpcd's log of taking over the kernel's lease (issue 16)
-#   lab-http  the lab: router DHCP + `invoke serve --proxy-dhcp`, two nodes of DIR/nodes.yaml
-#             at once, iPXE over HTTP, RAM root (issue 14)
+#   lab-http  the lab: router DHCP + `invoke serve --proxy-dhcp`, iPXE over HTTP, RAM root, one
+#             node per NIC model (--nic all: the per-NIC table with the server's figures) (issue 14)
 #   lab-tftp  the lab: router DHCP + the tree's dnsmasq.conf as proxy + tftpd-hpa serving a
 #             `--layout foreman` tree, the two nodes as plain PXE (pxelinux over TFTP), squashfs
 #             root with a tmpfs overlay, each node its own hostname (issues 14 and 15)
@@ -66,7 +66,7 @@ ssh_proof() {
 }
 lab_http() {
   step inv pxe || return
-  step inv boot-test --network lab --server lfsbuild --transport http --nodes 2 --timeout 1500
+  step inv boot-test --network lab --server lfsbuild --transport http --nic all --timeout 1500
 }
 lab_tftp() {
   step inv pxe --mode squashfs --layout foreman --out "$dir/pxe-foreman" || return
@@ -74,7 +74,8 @@ lab_tftp() {
     --transport tftp --nodes 2 --timeout 1500
 }
 modes_proof() {
-  step "$python" bench/modes.py --rootfs "$dir/lfs" --step 32 --timeout 600 --json "$out/modes.json"
+  step "$python" bench/modes.py --rootfs "$dir/lfs" --nodes "$dir/nodes.yaml" --step 32 --timeout 600 \
+    --json "$out/modes.json"
 }
 
 results=()
