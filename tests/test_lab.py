@@ -111,7 +111,11 @@ def std_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def foreman_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_tree(tmp_path_factory.mktemp("lab-foreman"), "--layout", "foreman")
+    """Foreman's layout, with node 1 in a nodes file: its boot loads one more initrd, its
+    overlay (nodes/<mac>.cpio), which tftpd-hpa and dnsmasq must be allowed to send."""
+    base = tmp_path_factory.mktemp("lab-foreman")
+    (base / "nodes.yaml").write_text(f"nodes:\n  - mac: {NODE1}\n    hostname: foreman-node1\n")
+    return make_tree(base, "--layout", "foreman", "--nodes", str(base / "nodes.yaml"))
 
 
 def lab_cli(tree: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -244,6 +248,11 @@ def test_lab_blames_the_right_part_of_the_network(tmp_path: Path) -> None:
     gone = ("Next server: 10.77.0.2\nLoading boot/x-initrd.img..Loading boot/x-initrd.img...."
             "failed:failed:  No such file")
     assert "missing from the tree: boot/x-initrd.img" in lab.lab_problem(gone, "x", plan, opts)
+    (tmp_path / "boot").mkdir()                       # there, but only for root and its group
+    (tmp_path / "boot/x-initrd.img").write_bytes(b"x")
+    (tmp_path / "boot/x-initrd.img").chmod(0o640)
+    said = lab.lab_problem(gone, "x", plan, opts, tree=tmp_path)
+    assert "would not send boot/x-initrd.img" in said and "mode 640" in said and "chmod a+r" in said
     assert bt.is_fatal(gone)   # pxelinux would wait at boot: for ever
     per_mac = ("Filename: http://10.77.0.2:8069/boot.ipxe\npxelinux.cfg/01-52-54-00-4c-42-01.ipxe... "
                "No such file or directory\nhttp://10.77.0.2:8069/vmlinuz... Connection refused")
@@ -376,6 +385,7 @@ def test_tftpd_hpa_serves_the_foreman_layout(foreman_tree: Path, clean_host: Non
     assert r.returncode == 0, r.stdout + r.stderr
     text = console(foreman_tree, "bios-tftp-rtl8139-node1")
     assert "PXELINUX" in text and "boot/lfs-12.3-x86_64-vmlinuz" in text and MARKER in text
+    assert f"Loading nodes/{NODE1.replace(':', '-')}.cpio" in text    # the node's overlay came too
     # iPXE took its IPv6 address from the router's advertisement (no 16 s of solicitations)
     assert re.search(r"net0: fd4c:4277::\S+/64 gw ", text), text[:3000]
     assert "RTR-ADVERT" in (foreman_tree.parent / "pxe-boot-test/lab/router.log").read_text()
@@ -387,6 +397,7 @@ def test_dnsmasq_serves_the_tree_with_its_own_tftp(foreman_tree: Path, clean_hos
     assert r.returncode == 0, r.stdout + r.stderr
     log = (foreman_tree.parent / "pxe-boot-test/lab/proxy-dhcp.log").read_text()
     assert "sent /srv/tftp/pxelinux.0" in log and "sent /srv/tftp/boot/lfs-12.3-x86_64-initrd.img" in log
+    assert f"sent /srv/tftp/nodes/{NODE1.replace(':', '-')}.cpio" in log
 
 
 @apply(*slow_lab)

@@ -313,9 +313,12 @@ _MISSING = (re.compile(r"Loading (\S+?)\.{2,}\s*failed"),   # pxelinux
             re.compile(r"(\S+?)\.{3,}\s*(?:No such file or directory|Not found|Permission denied)"))
 
 
-def lab_problem(text: str, lease: str | None, plan: LabPlan, lab: LabOptions) -> str | None:
-    """Say which part of the network failed a node that never started its kernel (pure);
-    None when the network is not to blame (then the boot test's own diagnosis stands)."""
+def lab_problem(text: str, lease: str | None, plan: LabPlan, lab: LabOptions,
+                tree: Path | None = None) -> str | None:
+    """Say which part of the network failed a node that never started its kernel; None when
+    the network is not to blame (then the boot test's own diagnosis stands). Pure but for one
+    look into `tree` (the served tree) at a file the loader could not get: a file that is
+    there but not readable by every user is refused by tftpd-hpa and dnsmasq as not found."""
     if "Linux version" in text:
         return None
     server = str(plan.server.ip)
@@ -331,14 +334,27 @@ def lab_problem(text: str, lease: str | None, plan: LabPlan, lab: LabOptions) ->
         for pattern in _MISSING:
             m = pattern.search(line)
             if m and not PER_MAC_RE.search(m.group(1)):  # a machine's own: optional
-                return (f"a boot file is missing from the tree: {m.group(1)} "
-                        "(run `invoke pxe` again, or check the file the configuration names)")
+                return _unreadable(tree, m.group(1)) or (
+                    f"a boot file is missing from the tree: {m.group(1)} "
+                    "(run `invoke pxe` again, or check the file the configuration names)")
         hit = next((s for s in _UNREACHABLE if s in line), None)
         if hit:
             who = "lfsbuild's server (invoke serve)" if lab.server == "lfsbuild" else lab.server
             return (f"the file server on {server} did not answer ({hit}): is {who} running?"
                     + ("" if lab.file_server else " (the lab ran without it)"))
     return None
+
+
+def _unreadable(tree: Path | None, name: str) -> str | None:
+    try:
+        mode = (tree / name.lstrip("/")).stat().st_mode if tree is not None else None
+    except OSError:
+        return None
+    if mode is None or mode & 0o004:
+        return None
+    return (f"the file server would not send {name}: it is in the tree but not readable by "
+            f"every user (mode {mode & 0o777:o}), and tftpd-hpa and dnsmasq serve only such files "
+            f"(chmod a+r it; a copy made under a umask like 027 has this mode)")
 
 
 # ---------------------------------------------------------------- acting
@@ -609,7 +625,7 @@ def run_lab(boot: bt.BootOptions, lab: LabOptions) -> list[bt.BootResult]:
     for r in results:
         if not r.ok:
             blame = lab_problem("\n".join(r.tail) + "\n" + _console(r.console_log), r.lease or None,
-                                plan, lab)
+                                plan, lab, tree=boot.pxe_dir)
             if blame:
                 r.problem = blame
     return results

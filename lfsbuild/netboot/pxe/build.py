@@ -226,7 +226,10 @@ def build_artifacts(opts: PxeOptions) -> Manifest:
         rel = f"nodes/{node.mac_hyphen}.cpio"
         write_cpio(node_entries(node_files(node, nkeys), rootfs,
                                 "" if m.name == "ram" else NODE_DIR, epoch), None, 0, out / rel)
-        (out / rel).chmod(0o640)   # its private host keys: readable by the server, not by all
+        # readable by all, like every file of the tree: tftpd-hpa and dnsmasq serve no other
+        # (0640 made the node's boot fail at its overlay). Its private host keys are protected
+        # by who may reach the boot server, not by a mode: any client can fetch the file.
+        (out / rel).chmod(0o644)
         arts.append(artifact(out, out / rel, "node overlay"))
         boots.append(NodeBoot(node.mac, node.hostname, node_cmdline(cmdline, node),
                               (*initrds, rel)))
