@@ -80,13 +80,14 @@ def pack(base: Path, root: Path, kernel: Path, mode: str, mods: list[Path], *ext
     return base / out
 
 
-def boot_args(pxe: Path, *extra: str) -> list[str]:
-    return ["boot-test", "--pxe-dir", str(pxe), "--nic", "e1000", "--transport", "http",
+def boot_args(pxe: Path, *extra: str, transport: str = "http") -> list[str]:
+    return ["boot-test", "--pxe-dir", str(pxe), "--nic", "e1000", "--transport", transport,
             "--accel", "tcg", "--marker", MARKER, "--timeout", "150", *extra]
 
 
-def console(pxe: Path) -> str:
-    return (pxe.parent / f"{pxe.name}-boot-test/console-bios-http-e1000.log").read_text(errors="replace")
+def console(pxe: Path, transport: str = "http") -> str:
+    return (pxe.parent / f"{pxe.name}-boot-test/console-bios-{transport}-e1000.log").read_text(
+        errors="replace")
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +115,14 @@ def test_squashfs_two_nodes_each_their_own_hostname_and_writes(kernel, mods_dir,
     assert m.mode == "squashfs" and m.initrds == ["initrd.img", "root.squashfs.cpio"]
     image = (pxe / "root.squashfs.cpio").stat().st_size
     assert m.node_ram_mb < 1024 and m.node_ram_mb >= 2 * image // 2**20
-    for mac, name in (("52:54:00:00:00:01", "node1"), ("52:54:00:00:00:02", "node2"),
-                      ("52:54:00:00:00:99", "lfs-pxe-test")):   # not listed: shared defaults
-        r = run_invoke(boot_args(pxe, "--mac", mac), env_for(tmp_path), timeout=300)
+    # node2 through pxelinux over TFTP: three initrds on its INITRD line, its overlay the last
+    for mac, name, transport in (("52:54:00:00:00:01", "node1", "http"),
+                                 ("52:54:00:00:00:02", "node2", "tftp"),
+                                 ("52:54:00:00:00:99", "lfs-pxe-test", "http")):  # not listed
+        r = run_invoke(boot_args(pxe, "--mac", mac, transport=transport), env_for(tmp_path),
+                       timeout=300)
         assert r.returncode == 0, r.stdout + r.stderr
-        log = console(pxe)
+        log = console(pxe, transport)
         assert f"node: {name}" in log, log[-2000:]
         assert "probe before: none" in log and f"probe after: {name}" in log
     assert f"-m {m.node_ram_mb}".split()[1] == str(guest_memory_mb(pxe))
