@@ -4,6 +4,9 @@
 #   bench/real/prove.sh [--dir DIR] [PROOF ...]      (as root, from the checkout)
 #
 # PROOFs, in this order by default (each one's whole output in DIR/proofs/PROOF.log):
+#   queries   `invoke owner` for files the book's later steps rewrite (gcc, stripped later;
+#             glibc's libc, /etc/passwd, ssh) and `invoke files` of a step per stage, each timed;
+#             then `invoke files` of every done step must answer (issue 17)
 #   ssh       RAM root, QEMU's user network: boot to login:, then `boot-test --ssh` logs in with
 #             DIR/keys/root_ed25519 (host key checked) and shows uname, the hostname, eth0's
 #             address and dhcpcd's log of taking over the kernel's lease (issue 16)
@@ -27,11 +30,11 @@ while (($#)); do
   case $1 in
     --dir) dir=${2:?--dir needs a directory}; shift 2 ;;
     -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    ssh|lab-http|lab-tftp|modes) proofs+=("$1"); shift ;;
+    queries|ssh|lab-http|lab-tftp|modes) proofs+=("$1"); shift ;;
     *) echo "error: unknown proof or option $1 -> see $0 --help" >&2; exit 1 ;;
   esac
 done
-((${#proofs[@]})) || proofs=(ssh lab-http lab-tftp modes)
+((${#proofs[@]})) || proofs=(queries ssh lab-http lab-tftp modes)
 dir=$(cd "$dir" && pwd)
 cfg=$dir/lfs.yaml
 [[ -f $cfg ]] || { echo "error: $cfg not found -> bench/real/mirror.sh $dir, then build.sh" >&2; exit 1; }
@@ -59,6 +62,24 @@ prove() {
 }
 step() { echo; echo "\$ $*"; "$@"; }
 
+queries() {
+  local p s rc=0 n=0
+  for p in /usr/bin/gcc /usr/lib/libc.so.6 /etc/passwd /usr/bin/ssh /usr/sbin/dhcpcd; do
+    step timed inv owner "$p" || rc=1
+  done
+  for s in stage1/glibc stage2/grep stage4/gcc stage5/kernel blfs/openssh; do
+    step timed inv files "$s" || rc=1
+  done
+  echo; echo "\$ invoke files STEP, for every step that is done"
+  while read -r s; do
+    inv files "$s" > /dev/null 2>&1 || { echo "FAILED: invoke files $s"; rc=1; }
+    n=$((n + 1))
+  done < <(inv status | awk '$3 == "done" {print $1 "/" $2}')
+  echo "$n step(s) answered$( ((rc)) && echo ', some FAILED')"
+  return $rc
+}
+timed() { local t0=$EPOCHREALTIME rc=0; "$@" || rc=$?; awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "  (%.2f s)\n", b - a }'; return $rc; }
+
 ssh_proof() {
   step inv pxe || return
   step inv boot-test --ssh --nic virtio --transport http --timeout 1200 --ssh-timeout 180 \
@@ -81,6 +102,7 @@ modes_proof() {
 results=()
 for p in "${proofs[@]}"; do
   case $p in
+    queries) prove queries queries ;;
     ssh) prove ssh ssh_proof ;;
     lab-http) prove lab-http lab_http ;;
     lab-tftp) prove lab-tftp lab_tftp ;;
