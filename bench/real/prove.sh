@@ -29,7 +29,7 @@ proofs=()
 while (($#)); do
   case $1 in
     --dir) dir=${2:?--dir needs a directory}; shift 2 ;;
-    -h|--help) sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
     queries|ssh|lab-http|lab-tftp|modes) proofs+=("$1"); shift ;;
     *) echo "error: unknown proof or option $1 -> see $0 --help" >&2; exit 1 ;;
   esac
