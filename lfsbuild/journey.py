@@ -33,6 +33,9 @@ def build(settings: Settings, to: str | None = None, *, host_check: bool = True,
     command = "invoke build" + (f" --to {to}" if to else "")
     if "pxe" in chosen:
         claim_pxe_dir(settings.pxe_dir)  # a pxe_dir lfsbuild may not write: refused now, not hours later
+        from .netboot.pxe.hostkeys import has_sshd, require_keygen
+        if "openssh" in settings.blfs or has_sshd(settings.root):
+            require_keygen()             # the host keys `pxe` will make: the same
     views = world.views()
     todo = [st for st in chosen if st != "pxe"
             and not all(v.done for v in views if v.step.stage == st)]

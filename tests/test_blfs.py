@@ -3,8 +3,8 @@
 Static checks like the LFS recipes' (bash -n, shellcheck, header, no versions), plus: every
 recipe names a real BLFS 12.3 section (tests/data/blfs-12.3-sections.txt, from the book's
 source), the selection refuses unknown names and unselected dependencies before anything runs,
-and `md5: unknown` (the BLFS bootscripts, for which the book gives no md5) is never accepted by
-a real download.
+and `md5: unknown` (the BLFS bootscripts, for which the book gives no md5) is taken only once,
+from a source where it cannot be swapped on the way, and pinned.
 """
 from __future__ import annotations
 
@@ -159,17 +159,42 @@ def test_md5_unknown_is_the_only_word_a_packages_file_may_use(tmp_path):
         parse_packages(doc + "    md5: none\n", tmp_path / "p.yaml")
 
 
-def test_fetch_never_accepts_a_file_without_a_checksum(tmp_path, invoke_env):
-    """A real download: refused, with the md5 received and where to write it once trusted."""
+def test_a_file_without_a_checksum_is_taken_once_from_a_safe_source_then_pinned(tmp_path, invoke_env):
+    """The BLFS bootscripts: never over plain http; from a file:// mirror (or https://) once,
+    with its md5 pinned in the sources cache, and from then on held to that md5."""
     data = b"bootscripts bytes"
-    with FileServer(files={"bs-1.tar.xz": data}) as srv:
-        pk = tmp_path / "p.yaml"
+    pk = tmp_path / "p.yaml"
+
+    def entry(url: str) -> None:
         pk.write_text(f"release: '1'\npackages:\n  - name: bs\n    version: '1'\n"
-                      f"    url: {srv.url}/bs-1.tar.xz\n    md5: unknown\n")
+                      f"    url: {url}\n    md5: unknown\n")
+    with FileServer(files={"bs-1.tar.xz": data}) as srv:
+        entry(f"{srv.url}/bs-1.tar.xz")
         r = run_invoke(["fetch"], invoke_env(packages=pk, retries=0, timeout=2))
     assert r.returncode == 1
-    assert f"write `md5: {md5(data)}` there" in r.stderr + r.stdout
+    assert "not tried: the book publishes no checksum for bs-1.tar.xz" in r.stderr
     assert not (tmp_path / "sources" / "bs-1.tar.xz").exists()
+    assert not (tmp_path / "sources" / "md5-pins.txt").exists()
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "bs-1.tar.xz").write_bytes(data)
+    entry(f"file://{mirror}/bs-1.tar.xz")
+    r = run_invoke(["fetch"], invoke_env(packages=pk))
+    assert r.returncode == 0, r.stderr
+    pins = tmp_path / "sources" / "md5-pins.txt"
+    assert f"its md5 {md5(data)} pinned in {pins}" in r.stdout
+    assert pins.read_text() == f"{md5(data)}  bs-1.tar.xz\n"
+    assert subprocess.run(["md5sum", "-c", pins.name], cwd=pins.parent,
+                          capture_output=True).returncode == 0
+    assert run_invoke(["verify"], invoke_env(packages=pk)).returncode == 0
+
+    (mirror / "bs-1.tar.xz").write_bytes(b"other bytes")      # swapped upstream afterwards
+    (tmp_path / "sources" / "bs-1.tar.xz").unlink()
+    r = run_invoke(["fetch"], invoke_env(packages=pk))
+    assert r.returncode == 1 and f"md5 expected {md5(data)}" in r.stderr, r.stderr
+    assert not (tmp_path / "sources" / "bs-1.tar.xz").exists()
+    assert pins.read_text() == f"{md5(data)}  bs-1.tar.xz\n"
 
 
 # --- lfs.blfs: the selection and its checks ------------------------------------------------------
@@ -387,3 +412,25 @@ def test_build_runs_blfs_after_stage5_only_when_something_is_selected(tmp_path, 
         s = from_config({"root": str(tmp_path / "lfs"), "book": str(root), "packages": str(pk),
                          "blfs_packages": str(pk), "blfs": blfs}, REPO)
         assert journey.build(s, to="blfs") == expected == ran
+
+
+def test_build_with_openssh_wants_the_hosts_ssh_keygen_before_it_starts(tmp_path, monkeypatch):
+    """`invoke pxe` makes the host keys at the end of the build: a host without ssh-keygen is
+    told at the start, before any stage runs, not hours later."""
+    from lfsbuild import journey
+    from lfsbuild.errors import PxeError
+    root = _book(tmp_path, {"010-openssh.sh": ""})
+    pk = tmp_path / "p.yaml"
+    pk.write_text("release: 't'\npackages: []\n")
+    ran: list[str] = []
+    monkeypatch.setattr(journey, "preflight", lambda *a, **k: None)
+    monkeypatch.setattr(journey, "run_stage", lambda s, stage, **k: ran.append(stage))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    s = from_config({"root": str(tmp_path / "lfs"), "book": str(root), "packages": str(pk),
+                     "blfs_packages": str(pk), "blfs": "openssh", "pxe_dir": str(tmp_path / "pxe")},
+                    REPO)
+    with pytest.raises(PxeError) as err:
+        journey.build(s)
+    assert "ssh-keygen is not installed" in err.value.message
+    assert "openssh-client" in err.value.hint and ran == []
+    assert journey.build(s, to="blfs") == ["stage1", "blfs"]     # no pxe: not needed

@@ -34,6 +34,7 @@ from urllib3.util.retry import Retry
 from lfsbuild.atomic import atomic_write, fsync_dir
 from lfsbuild.errors import FetchError
 from .packages import UNKNOWN_MD5, Package
+from .pins import may_take_first, not_first_use, pin, with_pins
 
 if TYPE_CHECKING:
     from lfsbuild.settings import Settings
@@ -101,7 +102,7 @@ def plan(packages: Iterable[Package], cache: Path, mirrors: Iterable[str],
         except FileNotFoundError:
             todo.append(FetchItem(pkg, dest, sources_for(pkg, mirrors)))
             continue
-        if record.matches(pkg, st):
+        if pkg.md5 != UNKNOWN_MD5 and record.matches(pkg, st):   # unknown: hashed and pinned
             present.append(pkg)
         else:
             todo.append(FetchItem(pkg, dest, sources_for(pkg, mirrors), unrecorded=True))
@@ -189,9 +190,7 @@ class Hashes:
     def mismatch(self, pkg: Package) -> str | None:
         got = self.md5.hexdigest()
         if pkg.md5 == UNKNOWN_MD5:
-            return (f"not accepted: the book publishes no checksum for {pkg.filename} (md5: "
-                    f"{UNKNOWN_MD5}, line {pkg.line} of its packages file); the bytes received "
-                    f"have md5 {got}: once you trust them, write `md5: {got}` there")
+            return None       # no checksum and no pin yet: first use (lfsbuild.sources.pins)
         if got != pkg.md5:
             return f"checksum mismatch: md5 expected {pkg.md5}, got {got}"
         if pkg.sha256 and self.sha256 is not None and self.sha256.hexdigest() != pkg.sha256:
@@ -225,6 +224,7 @@ class Outcome:
     downloaded: int = 0            # bytes transferred in this run
     failures: list[tuple[str, str]] = field(default_factory=list)  # (source, why)
     already: bool = False          # was present and merely (re)verified
+    note: str = ""                 # taken on first use: its md5 was pinned (pins.pin)
 
 
 @dataclass
@@ -250,7 +250,8 @@ class FetchReport:
         rate = f", {mb / self.seconds:.1f} MB/s" if self.seconds > 0 and self.bytes else ""
         return (f"fetch: {len(self.fetched)} fetched ({mb:.1f} MB in {self.seconds:.1f} s{rate}), "
                 f"{self.present + sum(o.already for o in self.outcomes)} already present, "
-                f"{len(self.failed)} failed")
+                f"{len(self.failed)} failed"
+                + "".join(f"\n{o.note}" for o in self.outcomes if o.note))
 
     def failure_text(self) -> str:
         lines = []
@@ -364,6 +365,8 @@ def _obtain(item: FetchItem, record: VerifiedRecord, sessions: _Sessions,
             if bad is None:
                 record.add(pkg, item.dest)
                 out.ok, out.already, out.source = True, True, str(item.dest)
+                if pkg.md5 == UNKNOWN_MD5:
+                    out.note = pin(pkg, item.dest, "the sources cache", item.dest.parent)
                 return out
             out.failures.append((str(item.dest), f"cached copy is corrupt ({bad}); replacing it"))
             record.forget(pkg)
@@ -372,11 +375,16 @@ def _obtain(item: FetchItem, record: VerifiedRecord, sessions: _Sessions,
                 if opts.offline and not src.startswith("file:"):
                     out.failures.append((src, "skipped: --offline"))
                     continue
+                if pkg.md5 == UNKNOWN_MD5 and not may_take_first(src):
+                    out.failures.append((src, not_first_use(pkg, src, item.dest.parent)))
+                    continue
                 why = _try_source(src, part, pkg, sessions, opts, progress, out)
                 if why is None:
                     part.commit()
                     record.add(pkg, item.dest)
                     out.ok, out.source = True, src
+                    if pkg.md5 == UNKNOWN_MD5:
+                        out.note = pin(pkg, item.dest, src, item.dest.parent)
                     return out
                 out.failures.append((src, why))
     except _DiskError as exc:
@@ -693,9 +701,10 @@ class VerifyResult:
 
 def verify(packages: Iterable[Package], cache: Path, record: VerifiedRecord,
            on_result: Callable[[VerifyResult], None] | None = None) -> list[VerifyResult]:
-    """Re-hash every file for real: the check that trusts nothing, not even the record."""
+    """Re-hash every file for real: the check that trusts nothing, not even the record (a file
+    the book gives no checksum for is held to its pin; one without a pin yet is pinned)."""
     results = []
-    for pkg in packages:
+    for pkg in with_pins(packages, cache):
         path = cache / pkg.filename
         if not path.exists():
             res = VerifyResult(pkg, "missing", f"{path} does not exist")
@@ -706,7 +715,8 @@ def verify(packages: Iterable[Package], cache: Path, record: VerifiedRecord,
                 res = VerifyResult(pkg, "corrupt", bad)
                 record.forget(pkg)
             else:
-                res = VerifyResult(pkg, "ok")
+                res = VerifyResult(pkg, "ok", pin(pkg, path, "the sources cache", cache)
+                                   if pkg.md5 == UNKNOWN_MD5 else "")
                 record.add(pkg, path)
         results.append(res)
         if on_result:
@@ -718,7 +728,7 @@ def write_mirror(packages: Iterable[Package], cache: Path, dest: Path) -> Path:
     """Copy every (already verified) file flat into dest plus MD5SUMS for `md5sum -c`."""
     dest.mkdir(parents=True, exist_ok=True)
     lines, missing = [], []
-    for pkg in packages:
+    for pkg in with_pins(packages, cache):
         src = cache / pkg.filename
         if not src.exists():
             missing.append(pkg.name)
@@ -745,7 +755,7 @@ def fetch_packages(settings: "Settings", packages: Iterable[Package], jobs: int 
     """Plan, then fetch what the plan says is needed: the whole of `invoke fetch`."""
     settings.sources.mkdir(parents=True, exist_ok=True)
     record = VerifiedRecord(settings.sources)
-    p = plan(packages, settings.sources, settings.mirrors, record)
+    p = plan(with_pins(packages, settings.sources), settings.sources, settings.mirrors, record)
     if not p.todo:
         return FetchReport([], len(p.present), 0.0)
     opts = FetchOptions(jobs=jobs or settings.fetch_jobs, timeout=settings.timeout,

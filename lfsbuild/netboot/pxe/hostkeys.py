@@ -47,6 +47,15 @@ def has_sshd(rootfs: Path) -> bool:
     return any(os.path.lexists(rootfs / mark) for mark in SSHD_MARKS)
 
 
+def require_keygen(keygen: str = "ssh-keygen") -> None:
+    """The host's ssh-keygen, which makes the host keys of a root with an SSH server. `invoke
+    build` asks before it starts when OpenSSH is selected, not at `pxe`, hours later."""
+    if shutil.which(keygen) is None:
+        raise PxeError(f"the root has (or will have) an SSH server, but {keygen} is not "
+                       f"installed to make its host keys", "install the Debian package "
+                       "openssh-client, or leave openssh out of lfs.blfs")
+
+
 def ensure_host_keys(secrets: Path, keygen: str = "ssh-keygen") -> list[Path]:
     """The private key files, generating those that are missing; returns them in TYPES order.
 
@@ -59,9 +68,8 @@ def ensure_host_keys(secrets: Path, keygen: str = "ssh-keygen") -> list[Path]:
         os.chmod(d, 0o700)
     keys = [keydir / f"ssh_host_{t}_key" for t in TYPES]
     missing = [k for k in keys if not (k.is_file() and k.with_suffix(".pub").is_file())]
-    if missing and shutil.which(keygen) is None:
-        raise PxeError(f"the root has an SSH server but {keygen} is not installed to make its "
-                       f"host keys", "install the Debian package openssh-client")
+    if missing:
+        require_keygen(keygen)
     for key, kind in zip(keys, TYPES):
         if key not in missing:
             continue
