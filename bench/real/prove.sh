@@ -83,7 +83,7 @@ timed() { local t0=$EPOCHREALTIME rc=0; "$@" || rc=$?; awk -v a="$t0" -v b="$EPO
 ssh_proof() {
   step inv pxe || return
   step inv boot-test --ssh --nic virtio --transport http --timeout 1200 --ssh-timeout 180 \
-    --ssh-command 'uname -a; cat /etc/hostname; ip -4 addr show dev eth0; ls -l /etc/ssh/ssh_host_*_key.pub; grep -h dhcpcd /var/log/daemon.log /var/log/sys.log 2>/dev/null | head -40'
+    --ssh-command 'uname -a; cat /etc/hostname; ip -4 addr show dev eth0; ps -o pid,etime,args -C dhcpcd; ls -l /etc/ssh/ssh_host_*_key.pub; grep dhcpcd /var/log/daemon.log | head -40'
 }
 lab_http() {
   step inv pxe || return
