@@ -70,3 +70,25 @@ def test_a_missing_tool_fails_under_ci(tmp_path: Path):
     assert r.returncode == 1, r.stdout + r.stderr
     assert "1 failed, 1 error" in r.stdout and "skipped" not in r.stdout
     assert "lfsbuild-no-such-tool not found: apt-get install -y no-such-package" in r.stdout
+
+
+#: packages a test names that tests/run installs as a dependency of one it lists
+COMES_WITH = {"ruby": "vagrant", "make": "build-essential"}
+
+
+def test_every_package_a_test_names_is_installed_by_tests_run():
+    """The other half of issue 12's lesson: a test that needs a tool (`need`, `needs`) names its
+    Debian package; tests/run must install it, or a fresh machine fails where this one passes
+    (session 5 nearly added a test needing gawk and texinfo, which only the real build had put
+    on this machine)."""
+    listed = set(re.search(r"^packages=\((.*?)^\)", (TESTS / "run").read_text(), re.S | re.M)
+                 .group(1).split())
+    listed = {w for w in listed if not w.startswith("#")}
+    named: dict[str, set[str]] = {}
+    for path in sorted(set(TESTS.glob("*.py")) - {Path(__file__)}):   # not this file's probes
+        for m in re.finditer(r'package="([^"]+)"', path.read_text()):
+            for pkg in m.group(1).split():
+                named.setdefault(pkg, set()).add(path.name)
+    missing = {p: sorted(f) for p, f in named.items()
+               if p not in listed and COMES_WITH.get(p) not in listed}
+    assert not missing, f"named by tests but not installed by tests/run: {missing}"
