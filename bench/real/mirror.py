@@ -510,7 +510,10 @@ def expect_edits(d: Path, src: Path) -> dict[str, Callable[[str], str]]:
     with gcc 12 and -Werror= for exactly those: configure's results then equal a plain run."""
     def configure(text: str) -> str:
         # the test programs say `main()` and call exit() without headers: with gcc 14 they fail
-        # for the wrong reason (no termios found -> "could not find source file 'pty_.c'")
+        # for the wrong reason (no termios found -> "could not find source file 'pty_.c'").
+        # Not the function and library checks (AC_CHECK_FUNC, AC_CHECK_LIB): they declare
+        # `char f ();` themselves, which the headers' prototype makes an error, so strchr,
+        # memmove, select ... were "not found" and Dbg.c's `#define strchr index` broke the build
         lines, out = text.split("\n"), []
         for i, l in enumerate(lines):
             m = re.match(r"^([ \t]*)main ?\(", l)
@@ -518,7 +521,10 @@ def expect_edits(d: Path, src: Path) -> dict[str, Callable[[str], str]]:
                 l = m.group(1) + "int " + l[len(m.group(1)):]
             out.append(l)
             if l.strip() == "/* end confdefs.h.  */":
-                out += ["#include <stdlib.h>", "#include <string.h>", "#include <unistd.h>"]
+                end = next((j for j in range(i + 1, len(lines)) if lines[j] == "_ACEOF"),
+                           len(lines))
+                if not any("Override any GCC internal prototype" in x for x in lines[i:end]):
+                    out += ["#include <stdlib.h>", "#include <string.h>", "#include <unistd.h>"]
         return "\n".join(out)
 
     def chan(t: str) -> str:
