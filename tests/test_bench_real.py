@@ -191,3 +191,19 @@ def test_bench_real_scripts_pass_shellcheck_and_prove_sh_refuses_what_it_does_no
     r = subprocess.run(["bash", prove, "--dir", str(tmp_path)], capture_output=True, text=True)
     assert r.returncode == 1 and f"error: {tmp_path}/lfs.yaml not found" in r.stderr
     assert not (tmp_path / "proofs").exists()
+
+
+def test_expect_standin_leaves_the_function_checks_without_headers(tmp_path: Path) -> None:
+    """A check that declares `char strchr ();` itself fails once <string.h> is included: expect
+    then defines strchr as index and Dbg.c does not compile (the real chapter 8 stopped there)."""
+    m = mirror_module()
+    configure = m.expect_edits(tmp_path, tmp_path)["configure"]
+    text = ("cat confdefs.h - <<_ACEOF >conftest.$ac_ext\n/* end confdefs.h.  */\n"
+            "/* Override any GCC internal prototype to avoid an error. */\nchar $2 ();\n"
+            "main ()\n{\nreturn $2 ();\n}\n_ACEOF\n"
+            "cat confdefs.h - <<_ACEOF >conftest.$ac_ext\n/* end confdefs.h.  */\n"
+            "#include <termios.h>\nmain()\n{ exit(0); }\n_ACEOF\n")
+    out = configure(text).split("_ACEOF\ncat")
+    assert "#include <string.h>" not in out[0] and "int main ()" in out[0]
+    assert "/* end confdefs.h.  */\n#include <stdlib.h>\n#include <string.h>" in out[1]
+    assert "int main()" in out[1]
