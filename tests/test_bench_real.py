@@ -13,6 +13,7 @@ import tarfile
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO, need
@@ -207,3 +208,24 @@ def test_expect_standin_leaves_the_function_checks_without_headers(tmp_path: Pat
     assert "#include <string.h>" not in out[0] and "int main ()" in out[0]
     assert "/* end confdefs.h.  */\n#include <stdlib.h>\n#include <string.h>" in out[1]
     assert "int main()" in out[1]
+
+
+def test_git_trees_get_their_configure_and_expat_its_folder(tmp_path: Path, monkeypatch) -> None:
+    """Debian's orig of expat, kbd, libffi and libxcrypt is a git tree: no configure, which the
+    book runs (the real chapter 8 stopped at libxcrypt: `./configure: No such file`)."""
+    m = mirror_module()
+    assert {"expat", "kbd", "libffi", "libxcrypt"} <= set(m.FIXES)
+    ran = []
+    monkeypatch.setattr(m, "run", lambda cmd, **kw: ran.append((cmd, kw["cwd"])) or
+                        (kw["cwd"] / "configure").write_text("#!/bin/sh\n"))
+    tree = tmp_path / "libexpat-R_2_8_2"
+    (tree / "expat" / "lib").mkdir(parents=True)
+    (tree / "expat" / "configure.ac").write_text("AC_INIT\n")
+    (tree / "testdata").mkdir()
+    (tree / "README.md").write_text("x")
+    m.fix_expat(tree)
+    assert sorted(p.name for p in tree.iterdir()) == ["configure", "configure.ac", "lib"]
+    assert ran == [(["autoreconf", "-fi"], tree)]
+    monkeypatch.setattr(m.shutil, "which", lambda tool: None if tool == "autopoint" else "/x")
+    with pytest.raises(SystemExit, match="needs apt-get install -y autopoint"):
+        m.autoreconf(tree)

@@ -324,13 +324,7 @@ def from_git(d: Path, name: str, git_dir: Path | None) -> Entry | None:
                               check=True, capture_output=True).stdout
         run(["tar", "-x", "-C", str(t)], input=arch)
         if name == "sysklogd":
-            # a git tree has no configure (the release tarball does): generate it the way the
-            # release does. Needs autoconf, automake and libtool on the host.
-            if not shutil.which("libtoolize"):
-                raise SystemExit("sysklogd from git needs libtool on the host: "
-                                 "apt-get install -y libtool")
-            run(["autoreconf", "-fi"], cwd=t, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            shutil.rmtree(t / "autom4te.cache", ignore_errors=True)
+            autoreconf(t)
         pack(t, d / "mirror" / file, top)
     return Entry(name, ver, file, origin)
 
@@ -816,6 +810,50 @@ def no_info(makefile_in: Path) -> None:
     makefile_in.write_text("\n".join(out))
 
 
+#: what `autoreconf -fi` runs, and the Debian package of each
+AUTOTOOLS = {"autoreconf": "autoconf", "automake": "automake", "libtoolize": "libtool",
+             "autopoint": "autopoint", "pkg-config": "pkg-config"}
+
+
+def host_autotools() -> None:
+    """Install the autotools `autoreconf` needs when some are missing (as build.sh installs the
+    book's host tools), before the long part of the run, so one command makes the mirror."""
+    missing = sorted({pkg for tool, pkg in AUTOTOOLS.items() if shutil.which(tool) is None})
+    if missing and os.geteuid() == 0 and shutil.which("apt-get"):
+        log(f"installing what autoreconf needs: {' '.join(missing)}")
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), stdout=subprocess.DEVNULL)
+
+
+def autoreconf(tree: Path) -> None:
+    """A tree from git (Debian's orig tarball of some packages is one) has no configure, which
+    the release tarball has and the book runs: generate it as the release does. The result
+    depends on the host's autotools versions (the mirror is reproducible on one host only)."""
+    missing = sorted({pkg for tool, pkg in AUTOTOOLS.items() if shutil.which(tool) is None})
+    if missing:
+        raise SystemExit(f"{tree.name}: generating its configure needs "
+                         f"apt-get install -y {' '.join(missing)}")
+    run(["autoreconf", "-fi"], cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(tree / "autom4te.cache", ignore_errors=True)
+    if not (tree / "configure").is_file():
+        raise SystemExit(f"{tree.name}: autoreconf -fi made no configure")
+
+
+def fix_expat(tree: Path) -> None:
+    """expat: Debian's orig is libexpat's git tree, the library in its expat/ folder and no
+    configure: that folder becomes the tree, configure generated."""
+    sub = tree / "expat"
+    if not (sub / "configure.ac").is_file():
+        raise SystemExit(f"{tree}: no expat/configure.ac")
+    for p in tree.iterdir():
+        if p != sub:
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    for p in sub.iterdir():
+        p.rename(tree / p.name)
+    sub.rmdir()
+    autoreconf(tree)
+
+
 def fix_procps(tree: Path) -> None:
     """procps-ng 4.0.4's watch includes <ncursesw/ncurses.h>; LFS installs ncurses' headers
     flat (fixed upstream in 4.0.5, the book's version)."""
@@ -880,6 +918,12 @@ FIXES: dict[str, tuple[Callable[[Path], None], str]] = {
                          "old-dated stub doc/bison.texi keeps the extracted examples current "
                          "(dfsg: no doc/bison.texi)"),
     "procps-ng": (fix_procps, "src/watch.c: <ncursesw/ncurses.h> -> <ncurses.h>"),
+    # git trees without configure (the book runs ./configure): generated with autoreconf -fi
+    "expat": (fix_expat, "the expat/ folder of libexpat's git tree as the tree, configure "
+                         "generated with autoreconf -fi"),
+    "kbd": (autoreconf, "configure generated with autoreconf -fi (a git tree)"),
+    "libffi": (autoreconf, "configure generated with autoreconf -fi (a git tree)"),
+    "libxcrypt": (autoreconf, "configure generated with autoreconf -fi (a git tree)"),
 }
 
 
@@ -1036,6 +1080,7 @@ def main() -> int:
     (d / "mirror").mkdir(parents=True, exist_ok=True)
     git_dir = args.git_dir or (d / "git")
     t0 = time.monotonic()
+    host_autotools()
     book_data = yaml.safe_load(BOOK_PACKAGES.read_text())
     book = {e["name"]: e for s in ("packages", "patches") for e in book_data[s]}
 
