@@ -9,6 +9,7 @@ count has a step whose files differ.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -142,3 +143,26 @@ def test_refuses_an_unfinished_stage_before_touching_anything():
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert "stage1 (and the stages before it) is not finished: 6 step(s)" in proc.stderr
         assert not (w["base"] / "equivalence").exists() and not w["lfs"].exists()
+
+
+def test_a_reproducibility_run_stopped_halfway_resumes_where_it_stopped(world):
+    """The real stage 2's re-run was killed with the session that ran it: the records of before
+    were gone (each step's is replaced when it runs again). Now they are kept until the
+    comparison is written, and running the script again re-runs only what is left."""
+    spec = importlib.util.spec_from_file_location("equiv", SCRIPT)
+    eq = importlib.util.module_from_spec(spec)
+    sys.modules["equiv"] = eq
+    spec.loader.exec_module(eq)
+    b = eq.Bench(world["base"], "stage1")
+    b.work.mkdir(parents=True)
+    eq.take_snapshot(b, STAGE1)                       # as the first run does, then it stops
+    run_invoke(["-f", str(world["cfg"]), "stage1", "--force", "--step", "layout"],
+               world["env"], check=True)              # ... after re-running the first step
+    proc = run_script(world, "--stage", "stage1", "--reproducibility")
+    assert "resuming the re-run of stage1" in proc.stdout and "1 of 6 step(s) re-run already" in proc.stdout
+    log = (world["base"] / "equivalence" / "reproducibility-run.log").read_text()
+    assert "stage1 --force --from libgreet" in log.splitlines()[0]
+    fig = figures(world, "reproducibility-stage1.json")
+    assert fig["resumed"] and fig["ran"] == STAGE1 and fig["steps"] == 6
+    assert [s for s in STAGE1 if not fig["per_step"][s]["same_digest"]] == ["stage1/hello"]
+    assert not (world["base"] / "equivalence" / "reproducibility-stage1-before").exists()

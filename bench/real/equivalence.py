@@ -26,7 +26,10 @@ step, whether its manifest digest and its output id are the same as before, how 
 rewrote, and for the steps whose files differ, the first paths that do and in what (size,
 content, mode, owner, link target; times are not in a manifest, so a rewrite with the same
 bytes is no difference: `manifest.differences`). Steps of later stages whose output chain
-moved are listed: they run again in the next `invoke build`.
+moved are listed: they run again in the next `invoke build`. The records and manifests of
+before are kept in DIR/equivalence/reproducibility-STAGE-before/ until the comparison is
+written: a re-run stopped halfway (Ctrl-C, a machine that went down) resumes when the script
+runs again, with `--force --from` the first step not re-run yet, and compares with them.
 
 Both print a table and write their figures as JSON under DIR/equivalence/. Before anything
 runs, the script refuses when it is not root, when a build holds the lock of the tree, or when
@@ -352,17 +355,65 @@ def comment_change(b: Bench, name: str | None, restore: bool, plan_only: bool) -
 
 # ============================================================================== reproducibility
 
+def snapshot_dir(b: Bench) -> Path:
+    """The stage's step records and manifests as they were before the re-run (the state
+    directory's layout, so StateStore and manifest.load read it): what makes a re-run that was
+    stopped halfway (Ctrl-C, a machine that went down, a session that ended) resumable."""
+    return b.work / f"reproducibility-{b.stage}-before"
+
+
+def take_snapshot(b: Bench, ids: list[str]) -> float:
+    snap = snapshot_dir(b)
+    tmp = snap.with_name(snap.name + ".part")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / mf.MANIFEST_DIR / b.stage).mkdir(parents=True)
+    shutil.copy2(b.settings.state_dir / "state.json", tmp / "state.json")
+    for sid in ids:
+        src = mf.manifest_path(b.settings.state_dir, sid)
+        if src.exists():
+            shutil.copy2(src, mf.manifest_path(tmp, sid))
+    taken = time.time()
+    (tmp / "taken").write_text(f"{taken}\n")
+    tmp.rename(snap)
+    return taken
+
+
 def reproducibility(b: Bench) -> dict:
     s = b.settings
-    world, views, mine = finished_stage(b)
-    order = list(world.book.stages)
-    ids = [v.step.id for v in mine]
-    state0 = world.state
-    before = {sid: mf.load(s.state_dir, sid) for sid in ids}
+    snap = snapshot_dir(b)
     b.work.mkdir(parents=True, exist_ok=True)
-    run = b.invoke(b.cfg, [b.stage, "--force"], "reproducibility-run.log")
+    resumed = snap.is_dir()
+    if resumed:
+        # an earlier run stopped halfway: compare with what it saw, and re-run from the first
+        # step it had not re-run yet (--force: the steps after a re-run step whose files are the
+        # same would otherwise stay done, and never be measured)
+        world = load_world(s)
+        order = list(world.book.stages)
+        ids = [v.step.id for v in world.views() if v.step.stage == b.stage]
+        state0 = StateStore(snap).load()
+        taken = float((snap / "taken").read_text())
+        now = world.state
+        left = [sid for sid in ids if sid not in now.steps or now.steps[sid].status != "done"
+                or now.steps[sid].started < taken]
+        print(f"resuming the re-run of {b.stage} begun {time.ctime(taken)}: "
+              f"{len(ids) - len(left)} of {len(ids)} step(s) re-run already")
+        args = [b.stage, "--force", "--from", left[0].split("/", 1)[1]] if left else []
+        world.state = state0                       # what was done before it all began
+        views = world.views()
+    else:
+        world, views, mine = finished_stage(b)
+        order = list(world.book.stages)
+        ids = [v.step.id for v in mine]
+        state0 = world.state
+        taken = take_snapshot(b, ids)
+        args = [b.stage, "--force"]
+    before = {sid: mf.load(snap, sid) for sid in ids}
+    log = b.work / "reproducibility-run.log"
+    run = b.invoke(b.cfg, args, log.name) if args else Run([], 0.0, "", log, [])
     state1 = b.state()
     after_views = load_world(s).views()
+    ran = sorted((sid for sid, r in state1.steps.items() if r.started >= taken),
+                 key=lambda sid: state1.steps[sid].started)
     steps: dict[str, dict] = {}
     rows = []
     for sid in ids:
@@ -388,11 +439,12 @@ def reproducibility(b: Bench) -> dict:
     same_out = [sid for sid in ids if steps[sid]["same_output_id"]]
     figures = {"mode": "reproducibility", "stage": b.stage, "dir": str(b.dir),
                "steps": len(ids), "same_digest": len(same), "same_output_id": len(same_out),
-               "ran": run.ran, "wall_seconds": round(run.wall, 1),
+               "ran": ran, "wall_seconds": round(run.wall, 1), "resumed": resumed,
                "recorded_seconds_before": round(durations(state0, ids), 1),
                "later_steps_to_rerun": rerun_later, "per_step": steps, "log": str(run.log)}
-    print(f"{b.stage} run again with --force ({len(run.ran)} step(s), "
-          f"{fmt_duration(run.wall)} wall): {len(same)} of {len(ids)} step(s) installed the "
+    shutil.rmtree(snap)                  # compared: the next run measures afresh
+    print(f"{b.stage} run again with --force ({len(ran)} step(s), "
+          f"{fmt_duration(run.wall)} wall{' in this run' if figures['resumed'] else ''}): {len(same)} of {len(ids)} step(s) installed the "
           f"same files (manifest digest), {len(same_out)} kept their output id\n")
     print(format_table(["step", "files", "output id", "rewritten", "differ", "before", "now"],
                        rows, right=(3, 4, 5, 6)))
