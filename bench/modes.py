@@ -50,9 +50,9 @@ from lfsbuild.netboot.boot_test import BootOptions, BootResult, resolve_accel, r
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts  # noqa: E402
 from lfsbuild.netboot.pxe.build import resolve_inputs  # noqa: E402
 from lfsbuild.netboot.pxe.compress import codec  # noqa: E402
-from lfsbuild.netboot.pxe.nodes import Node, load_nodes  # noqa: E402
 from lfsbuild.netboot.pxe.initrd import InitrdSpec, pack, source_date_epoch  # noqa: E402
 from lfsbuild.netboot.pxe.modes import MODES  # noqa: E402
+from lfsbuild.netboot.pxe.nodes import Node, load_nodes  # noqa: E402
 from lfsbuild.netboot.pxe.squashfs import COMPRESSORS, make_image  # noqa: E402
 from lfsbuild.tables import fmt_duration, format_table, human  # noqa: E402
 from netboot_trees import (MARKER, MODE_APPLETS, MODE_MODULES, STATIC_IP,  # noqa: E402

@@ -15,8 +15,9 @@
 #   lab-tftp  the lab: router DHCP + the tree's dnsmasq.conf as proxy + tftpd-hpa serving a
 #             `--layout foreman` tree, the two nodes as plain PXE (pxelinux over TFTP), squashfs
 #             root with a tmpfs overlay, each node its own hostname (issues 14 and 15)
-#   modes     bench/modes.py --rootfs DIR/lfs: squashfs sizes per compressor, the least RAM each
-#             mode boots with (ram, squashfs, nfs-ro over nfs-ganesha) (issue 15); the longest
+#   modes     bench/modes.py --rootfs DIR/lfs --nodes DIR/nodes.yaml: squashfs sizes per
+#             compressor, the least RAM each mode boots with (ram, squashfs, nfs-ro over
+#             nfs-ganesha), each node booted in each mode as itself (issue 15); the longest
 # A proof that fails does not stop the next; the script ends with one line per proof and exits
 # non-zero if any failed. It needs the build done up to `pxe` (bench/real/build.sh) and no build
 # running (the boots are slow in TCG: they want the CPUs). Trees other than DIR/pxe are written

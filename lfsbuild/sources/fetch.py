@@ -376,7 +376,7 @@ def _obtain(item: FetchItem, record: VerifiedRecord, sessions: _Sessions,
                     out.failures.append((src, "skipped: --offline"))
                     continue
                 if pkg.md5 == UNKNOWN_MD5 and not may_take_first(src):
-                    out.failures.append((src, not_first_use(pkg, src, item.dest.parent)))
+                    out.failures.append((src, not_first_use(pkg, item.dest.parent)))
                     continue
                 why = _try_source(src, part, pkg, sessions, opts, progress, out)
                 if why is None:

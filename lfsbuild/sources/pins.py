@@ -52,8 +52,8 @@ def may_take_first(source: str) -> bool:
     return source.startswith(FIRST_USE_SOURCES)
 
 
-def not_first_use(pkg: Package, source: str, cache: Path) -> str:
-    """Why `source` is not tried for a file without checksum or pin."""
+def not_first_use(pkg: Package, cache: Path) -> str:
+    """Why a plain http/ftp source is not tried for a file without checksum or pin."""
     return (f"not tried: the book publishes no checksum for {pkg.filename} (md5: {UNKNOWN_MD5}, "
             f"line {pkg.line} of its packages file), so lfsbuild takes it the first time only "
             f"over https:// or from a file:// mirror, where it cannot be swapped on the way, and "
@@ -62,13 +62,13 @@ def not_first_use(pkg: Package, source: str, cache: Path) -> str:
 
 def pin(pkg: Package, path: Path, source: str, cache: Path) -> str:
     """Pin the md5 of `path` (just taken on first use) and say so, for the fetch report."""
-    with open(path, "rb") as f:
-        md5 = hashlib.file_digest(f, "md5").hexdigest()
+    with open(path, "rb") as fh:
+        md5 = hashlib.file_digest(fh, "md5").hexdigest()
     with _WRITING:
         pins = read_pins(cache)
         pins[pkg.filename] = md5
         atomic_write(pins_path(cache),
-                     "".join(f"{m}  {f}\n" for f, m in sorted(pins.items())).encode())
+                     "".join(f"{sum_}  {name}\n" for name, sum_ in sorted(pins.items())).encode())
     return (f"note: {pkg.name}: the book publishes no checksum for {pkg.filename}; taken on first "
             f"use from {source} and its md5 {md5} pinned in {pins_path(cache)}: every later copy "
             f"must match it (compare it with a copy from elsewhere if you can)")
