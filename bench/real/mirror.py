@@ -815,10 +815,14 @@ AUTOTOOLS = {"autoreconf": "autoconf", "automake": "automake", "libtoolize": "li
              "autopoint": "autopoint", "pkg-config": "pkg-config"}
 
 
+def missing_autotools() -> list[str]:
+    return sorted({pkg for tool, pkg in AUTOTOOLS.items() if shutil.which(tool) is None})
+
+
 def host_autotools() -> None:
     """Install the autotools `autoreconf` needs when some are missing (as build.sh installs the
     book's host tools), before the long part of the run, so one command makes the mirror."""
-    missing = sorted({pkg for tool, pkg in AUTOTOOLS.items() if shutil.which(tool) is None})
+    missing = missing_autotools()
     if missing and os.geteuid() == 0 and shutil.which("apt-get"):
         log(f"installing what autoreconf needs: {' '.join(missing)}")
         run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
@@ -829,7 +833,7 @@ def autoreconf(tree: Path) -> None:
     """A tree from git (Debian's orig tarball of some packages is one) has no configure, which
     the release tarball has and the book runs: generate it as the release does. The result
     depends on the host's autotools versions (the mirror is reproducible on one host only)."""
-    missing = sorted({pkg for tool, pkg in AUTOTOOLS.items() if shutil.which(tool) is None})
+    missing = missing_autotools()
     if missing:
         raise SystemExit(f"{tree.name}: generating its configure needs "
                          f"apt-get install -y {' '.join(missing)}")
@@ -846,8 +850,12 @@ def fix_expat(tree: Path) -> None:
     if not (sub / "configure.ac").is_file():
         raise SystemExit(f"{tree}: no expat/configure.ac")
     for p in tree.iterdir():
-        if p != sub:
-            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+        if p == sub:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
     for p in sub.iterdir():
         p.rename(tree / p.name)
     sub.rmdir()
