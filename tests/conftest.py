@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import os
 import shutil
@@ -37,6 +38,16 @@ def unavailable(what: str, fix: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{what}: {fix} (CI=true: tests/run must provide it)", pytrace=False)
     pytest.skip(f"{what}: {fix}, or run tests/run")
+
+
+def load_script(path: Path, name: str):
+    """A script of bench/ (a folder of scripts, not a package) as a module, loaded by path and
+    registered under `name` first: dataclasses look their module up while it is defined."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def need(*commands: str, package: str) -> None:

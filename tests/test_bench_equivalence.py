@@ -9,7 +9,6 @@ count has a step whose files differ.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, run_invoke
+from conftest import REPO, load_script, run_invoke
 from testbook import TEST_USER, make_manifest_book, served_world
 
 SCRIPT = REPO / "bench" / "real" / "equivalence.py"
@@ -149,10 +148,7 @@ def test_a_reproducibility_run_stopped_halfway_resumes_where_it_stopped(world):
     """The real stage 2's re-run was killed with the session that ran it: the records of before
     were gone (each step's is replaced when it runs again). Now they are kept until the
     comparison is written, and running the script again re-runs only what is left."""
-    spec = importlib.util.spec_from_file_location("equiv", SCRIPT)
-    eq = importlib.util.module_from_spec(spec)
-    sys.modules["equiv"] = eq
-    spec.loader.exec_module(eq)
+    eq = load_script(SCRIPT, "bench_real_equivalence")
     b = eq.Bench(world["base"], "stage1")
     b.work.mkdir(parents=True)
     eq.take_snapshot(b, STAGE1)                       # as the first run does, then it stops

@@ -6,11 +6,11 @@ with real console lines seen from iPXE and the kernel.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import load_script
 
 MODES_PATH = Path(__file__).resolve().parent.parent / "bench" / "modes.py"
 
@@ -19,11 +19,7 @@ MODES_PATH = Path(__file__).resolve().parent.parent / "bench" / "modes.py"
 def bench():
     """bench/modes.py is a script, not a package: load it by path (registered first, as
     dataclasses look their module up)."""
-    spec = importlib.util.spec_from_file_location("bench_modes", MODES_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_modes"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(MODES_PATH, "bench_modes")
 
 
 def booter(bench, needs: int, other_at: set[int] = frozenset(), unclear_at: set[int] = frozenset(),

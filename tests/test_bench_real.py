@@ -4,11 +4,9 @@ outside the repository; these run on generated files only, in seconds)."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import signal
 import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, need
+from conftest import REPO, load_script, need
 
 from lfsbuild.netboot.lab import node_mac
 from lfsbuild.netboot.pxe.nodes import load_nodes
@@ -28,11 +26,7 @@ MIRROR_PY = REPO / "bench" / "real" / "mirror.py"
 
 def mirror_module():
     """bench/real/ is a script directory, not a package: load mirror.py by path."""
-    spec = importlib.util.spec_from_file_location("bench_real_mirror", MIRROR_PY)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod          # dataclasses look their module up while defining
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script(MIRROR_PY, "bench_real_mirror")
 
 
 def md5(path: Path) -> str:
