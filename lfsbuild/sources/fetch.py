@@ -365,8 +365,7 @@ def _obtain(item: FetchItem, record: VerifiedRecord, sessions: _Sessions,
             if bad is None:
                 record.add(pkg, item.dest)
                 out.ok, out.already, out.source = True, True, str(item.dest)
-                if pkg.md5 == UNKNOWN_MD5:
-                    out.note = pin(pkg, item.dest, "the sources cache", item.dest.parent)
+                out.note = pin(pkg, item.dest, "the sources cache", item.dest.parent)
                 return out
             out.failures.append((str(item.dest), f"cached copy is corrupt ({bad}); replacing it"))
             record.forget(pkg)
@@ -383,8 +382,7 @@ def _obtain(item: FetchItem, record: VerifiedRecord, sessions: _Sessions,
                     part.commit()
                     record.add(pkg, item.dest)
                     out.ok, out.source = True, src
-                    if pkg.md5 == UNKNOWN_MD5:
-                        out.note = pin(pkg, item.dest, src, item.dest.parent)
+                    out.note = pin(pkg, item.dest, src, item.dest.parent)
                     return out
                 out.failures.append((src, why))
     except _DiskError as exc:
@@ -715,8 +713,7 @@ def verify(packages: Iterable[Package], cache: Path, record: VerifiedRecord,
                 res = VerifyResult(pkg, "corrupt", bad)
                 record.forget(pkg)
             else:
-                res = VerifyResult(pkg, "ok", pin(pkg, path, "the sources cache", cache)
-                                   if pkg.md5 == UNKNOWN_MD5 else "")
+                res = VerifyResult(pkg, "ok", pin(pkg, path, "the sources cache", cache))
                 record.add(pkg, path)
         results.append(res)
         if on_result:

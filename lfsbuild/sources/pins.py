@@ -61,7 +61,10 @@ def not_first_use(pkg: Package, cache: Path) -> str:
 
 
 def pin(pkg: Package, path: Path, source: str, cache: Path) -> str:
-    """Pin the md5 of `path` (just taken on first use) and say so, for the fetch report."""
+    """Pin the md5 of `path` when `pkg` has neither checksum nor pin (it was just taken on first
+    use) and say so, for the fetch report; "" for every other package."""
+    if pkg.md5 != UNKNOWN_MD5:
+        return ""
     with open(path, "rb") as fh:
         md5 = hashlib.file_digest(fh, "md5").hexdigest()
     with _WRITING:
