@@ -85,10 +85,15 @@ def link_applets(root: Path, applets: tuple[str, ...]) -> None:
             link.symlink_to("busybox")
 
 
-def make_netboot_tree(root: Path, marker: str = MARKER) -> Path:
-    """A tiny root tree whose "system init" prints `marker` on the console and powers off."""
-    for d in ("bin", "sbin", "etc", "usr/share/doc/busybox", "usr/lib", "sources", "tools"):
+def make_netboot_tree(root: Path, marker: str = MARKER, usrmerge: bool = False) -> Path:
+    """A tiny root tree whose "system init" prints `marker` on the console and powers off.
+    usrmerge: /bin, /sbin and /lib are links into /usr, as in LFS (book 4.2)."""
+    top = ("usr/bin", "usr/sbin") if usrmerge else ("bin", "sbin")
+    for d in (*top, "etc", "usr/share/doc/busybox", "usr/lib", "sources", "tools"):
         (root / d).mkdir(parents=True, exist_ok=True)
+    if usrmerge:
+        for d in ("bin", "sbin", "lib"):
+            (root / d).symlink_to(f"usr/{d}")
     shutil.copy2(require_busybox(), root / "bin/busybox")
     link_applets(root, APPLETS)
     init = root / "sbin/init"

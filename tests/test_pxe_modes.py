@@ -28,8 +28,11 @@ from netboot_trees import (MODE_APPLETS, NFS_MODULES, SQUASHFS_MODULES, STATIC_I
 from lfsbuild.errors import DataFileError, PxeError
 from lfsbuild.netboot.boot_test import guest_memory_mb
 from lfsbuild.netboot.pxe import PxeOptions, build_artifacts
-from lfsbuild.netboot.pxe.bootinitrd import check_modules
+from lfsbuild.netboot.pxe.bootinitrd import (INIT_SHELL, BootInitrdSpec, check_modules,
+                                            pack_boot)
 from lfsbuild.netboot.pxe.closure import Closure, elf_deps, find_program, finish
+from lfsbuild.netboot.pxe.compress import codec
+from lfsbuild.netboot.pxe.cpio import read_members
 from lfsbuild.netboot.pxe.manifest import Manifest
 from lfsbuild.netboot.pxe.modes import MODES, node_ram_mb
 from lfsbuild.netboot.pxe.nodes import load_nodes
@@ -53,8 +56,9 @@ needs_mksquashfs = pytest.mark.needs("mksquashfs", package="squashfs-tools")
 
 
 def make_root(root: Path) -> Path:
-    """A busybox root whose init says which node it is and whether it sees an earlier write."""
-    make_netboot_tree(root, marker=MARKER)
+    """A busybox root whose init says which node it is and whether it sees an earlier write,
+    laid out as LFS is (/bin a link to usr/bin: /init's #!/bin/sh must still be found)."""
+    make_netboot_tree(root, marker=MARKER, usrmerge=True)
     link_applets(root, MODE_APPLETS)
     (root / "sbin/init").write_text(
         "#!/bin/sh\n"
@@ -281,6 +285,53 @@ def test_init_tools_come_from_the_tree_with_their_libraries(tmp_path):
     interp, needed = elf_deps(root / "usr/bin/mount")
     assert interp == str(loader) and set(needed) <= {Path(l).name for l in libs}
     assert find_program(root, "cp", Closure()) is None
+
+
+def unpack_as_the_kernel_does(initrd: Path, dest: Path) -> list[str]:
+    """Unpack a newc cpio the way the kernel's initramfs code does: entry by entry, in the
+    archive's order, through the links made so far, never creating a missing parent. Returns
+    the entries that could not be made (the kernel skips those silently)."""
+    failed = []
+    with open(initrd, "rb") as f:
+        for m in read_members(f):
+            path = dest / m.name
+            try:
+                if m.kind == "dir":
+                    path.mkdir()
+                elif m.kind == "symlink":
+                    path.symlink_to(m.link_target or "")
+                elif m.kind == "file":
+                    path.write_bytes(b"")
+                    path.chmod(stat.S_IMODE(m.mode))
+            except FileExistsError:
+                pass
+            except OSError:
+                failed.append(m.name)
+    return failed
+
+
+def test_boot_initrd_of_an_lfs_layout_runs_init_and_unpacks_whole(tmp_path):
+    """Found booting the real LFS: with /bin a link to usr/bin, the initrd had usr/bin/sh but no
+    /bin, so the kernel could not run /init's #!/bin/sh (error -2), and the module directory
+    under the lib -> usr/lib link came before usr/lib, so the kernel could not create it."""
+    root = make_root(tmp_path / "root")
+    assert (root / "bin").is_symlink()
+    spec = BootInitrdSpec(rootfs=root, mode=MODES["squashfs"],
+                          modules=(fake_module(tmp_path / "loop.ko", "6.1.0-1-amd64"),))
+    none, level = codec("none")
+    initrd = pack_boot(spec, none, level, tmp_path / "boot.cpio").path
+    dest = tmp_path / "unpacked"
+    dest.mkdir()
+    assert unpack_as_the_kernel_does(initrd, dest) == []
+    assert (dest / "init").read_bytes() == b"" and INIT_SHELL == "bin/sh"
+    template = (REPO / "lfsbuild/netboot/pxe/templates/init-root.sh").read_text()
+    assert template.startswith(f"#!/{INIT_SHELL}\n")
+    assert (dest / INIT_SHELL).is_file() and os.access(dest / INIT_SHELL, os.X_OK)
+    assert list((dest / "lfsbuild/modules").glob("*.ko")) and "/lfsbuild/modules/" in template
+    (root / "bin").unlink()
+    (root / "bin").mkdir()              # sh is still in usr/bin, but there is no /bin/sh
+    with pytest.raises(PxeError, match="no /bin/sh, which runs /init"):
+        pack_boot(spec, none, level, tmp_path / "boot2.cpio")
 
 
 def test_a_missing_tool_or_a_foreign_module_is_refused(kernel, tmp_path):

@@ -16,15 +16,19 @@ from pathlib import Path
 from typing import Iterator
 
 from lfsbuild.errors import PxeError
-from lfsbuild.netboot.pxe.closure import Closure, find_program, finish
+from lfsbuild.netboot.pxe.closure import Closure, add_path, find_program, finish
 from lfsbuild.netboot.pxe.compress import Codec, compressed_writer
 from lfsbuild.netboot.pxe.cpio import CpioWriter, Entry
 from lfsbuild.netboot.pxe.hostkeys import KeyFile
 from lfsbuild.netboot.pxe.modes import OPTIONAL_TOOLS, Mode, tools_for
 from lfsbuild.netboot.pxe.render import render
 
-MODULE_DIR = "lib/lfsbuild-modules"
+#: kernel modules for /init: under lfsbuild/, not lib/ - in an LFS tree /lib is a link to
+#: usr/lib, an entry that sorts before usr/lib, so the kernel could not create lib/<dir> yet
+MODULE_DIR = "lfsbuild/modules"
 NODE_DIR = "lfsbuild/node"
+#: the interpreter of /init (templates/init-root.sh's #! line), by its path in the tree
+INIT_SHELL = "bin/sh"
 IMAGE_NAME = "root.squashfs"   # where /init finds the image inside the initramfs
 #: directories a node file may need that only root may enter, if the tree lacks them
 PRIVATE_DIRS = ("root", "root/.ssh")
@@ -83,6 +87,12 @@ def collect_tools(spec: BootInitrdSpec) -> Closure:
                            f"/usr/bin, /sbin, /bin), which /init needs for --mode {spec.mode.name}",
                            "the LFS system has it (util-linux, coreutils, bash, kmod); for a "
                            "test tree, add a busybox applet link")
+    # The kernel runs /init through its #! line, by that path: in an LFS tree /bin is a link to
+    # usr/bin, which the lookup above never passes (it finds sh in usr/bin first).
+    if add_path(spec.rootfs, INIT_SHELL, into) is None:
+        raise PxeError(f"the root tree has no /{INIT_SHELL}, which runs /init "
+                       f"(--mode {spec.mode.name})", "the LFS system has it (bash's sh link); "
+                       "for a test tree, add a busybox applet link")
     for name in OPTIONAL_TOOLS:
         find_program(spec.rootfs, name, into)
     return finish(into)
@@ -104,7 +114,7 @@ def boot_entries(spec: BootInitrdSpec, tools: Closure) -> Iterator[Entry]:
             pass
         return Entry(name=rel, mode=stat.S_IFDIR | 0o755, mtime=e, nlink=2)
 
-    for d in ("dev", "proc", "sys", "newroot", "ro", "lib", MODULE_DIR, "lfsbuild"):
+    for d in ("dev", "proc", "sys", "newroot", "ro", "lfsbuild", MODULE_DIR):
         out[d] = Entry(name=d, mode=stat.S_IFDIR | 0o755, mtime=e, nlink=2)
     out["dev/console"] = Entry(name="dev/console", mode=stat.S_IFCHR | 0o600, mtime=e,
                                rdevmajor=5, rdevminor=1)

@@ -89,7 +89,11 @@ def kernel_cmdline(opts: PxeOptions, rootfs: Path) -> str:
     elif m.name == "nfs-ro":
         parts = [CONSOLE, "rdinit=/init", "ip=dhcp", nfsroot]
     else:
-        parts = [CONSOLE, "rdinit=/init", "ip=dhcp"]
+        # squashfs: the image is unpacked into the initramfs, which is a tmpfs that may only
+        # grow to half the RAM (found on the real LFS: "Initramfs unpacking failed: write
+        # error" at the manifest's RAM). rootfstype=ramfs makes it a ramfs, bounded only by
+        # the RAM; it never holds more than the image, the node's writes go to /init's tmpfs.
+        parts = [CONSOLE, "rdinit=/init", "rootfstype=ramfs", "ip=dhcp"]
     if opts.cmdline_extra:
         parts.append(opts.cmdline_extra)
     return " ".join(parts)

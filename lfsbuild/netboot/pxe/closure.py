@@ -72,15 +72,24 @@ def resolve(root: Path, rel: str, into: Closure | None = None) -> str | None:
     return "/".join(done)
 
 
+def add_path(root: Path, rel: str, into: Closure) -> str | None:
+    """The executable `rel` of the tree, by exactly that path (a `#!` line's /bin/sh): its
+    links, file and libraries go into `into`; None when the tree has no such program."""
+    probe = Closure()
+    real = resolve(root, rel, probe)
+    if not (real and os.path.isfile(root / real) and os.access(root / real, os.X_OK)):
+        return None
+    into.links.update(probe.links)
+    add_file(root, real, into)
+    return real
+
+
 def find_program(root: Path, name: str, into: Closure) -> str | None:
     """`name` looked up in PATH_DIRS inside the tree; its links and file go into `into`."""
     for d in PATH_DIRS:
-        probe = Closure()
-        real = resolve(root, f"{d}/{name}", probe)
-        if real and os.path.isfile(root / real) and os.access(root / real, os.X_OK):
-            into.links.update(probe.links)
+        real = add_path(root, f"{d}/{name}", into)
+        if real:
             into.found[name] = f"{d}/{name}"
-            add_file(root, real, into)
             return real
     return None
 

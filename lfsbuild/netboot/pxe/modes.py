@@ -87,7 +87,8 @@ def node_ram_mb(m: Mode, initrd_bytes: int, unpacked_bytes: int) -> int:
       with the compressed image in memory meanwhile: 2x the unpacked tree (found by booting
       a real LFS: less, and unpacking fails with "write error"), plus room to run.
     - squashfs: the initrds (the image among them) are loaded, then unpacked into the
-      initramfs (a tmpfs limited to half the RAM): 2x the compressed image, never the tree.
+      initramfs (a ramfs: `rootfstype=ramfs`), so the image is twice in RAM for a moment:
+      2x the compressed image, never the tree.
     - nfs-ro / nfs: only the boot initrd (or nothing) is in RAM; the rest is the system's.
     `initrd_bytes` is every initrd a node downloads; `unpacked_bytes` the ram-mode tree.
     """

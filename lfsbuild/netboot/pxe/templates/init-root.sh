@@ -20,7 +20,7 @@ mount -t proc -o nosuid,noexec,nodev proc /proc
 mount -t sysfs -o nosuid,noexec,nodev sysfs /sys
 mount -t devtmpfs -o mode=0755,nosuid devtmpfs /dev
 # modules for a kernel that has these drivers as modules (invoke pxe --module), in order
-for m in /lib/lfsbuild-modules/*.ko; do
+for m in /lfsbuild/modules/*.ko; do
     [ -e "$$m" ] || continue
     insmod "$$m" || fail "cannot load the kernel module $$m"
 done
