@@ -26,7 +26,10 @@ for m in /lfsbuild/modules/*.ko; do
 done
 nfsroot=
 ipconf=
-for arg in $$(cat /proc/cmdline); do
+# `read`, not `cat`: /init may run only builtins and the tools packed for it (modes.tools_for);
+# busybox's sh runs any applet without a link, the LFS system's bash does not
+read -r cmdline < /proc/cmdline
+for arg in $$cmdline; do
     case "$$arg" in
         nfsroot=*) nfsroot="$${arg#nfsroot=}" ;;
         ip=*) ipconf="$${arg#ip=}" ;;
