@@ -35,8 +35,8 @@ from lfsbuild.netboot.pxe.compress import codec
 from lfsbuild.netboot.pxe.cpio import read_members
 from lfsbuild.netboot.pxe.manifest import Manifest
 from lfsbuild.netboot.pxe.modes import MODES, OPTIONAL_TOOLS, node_ram_mb, tools_for
-from lfsbuild.netboot.pxe.render import render
 from lfsbuild.netboot.pxe.nodes import load_nodes
+from lfsbuild.netboot.pxe.render import render
 from nfs_server import nfs_server, require_nfs_server
 
 MARKER = "LFSBUILD-MODES-OK"
@@ -324,7 +324,7 @@ def test_boot_initrd_of_an_lfs_layout_runs_init_and_unpacks_whole(tmp_path):
     dest = tmp_path / "unpacked"
     dest.mkdir()
     assert unpack_as_the_kernel_does(initrd, dest) == []
-    assert (dest / "init").read_bytes() == b"" and INIT_SHELL == "bin/sh"
+    assert (dest / "init").is_file()
     template = (REPO / "lfsbuild/netboot/pxe/templates/init-root.sh").read_text()
     assert template.startswith(f"#!/{INIT_SHELL}\n")
     assert (dest / INIT_SHELL).is_file() and os.access(dest / INIT_SHELL, os.X_OK)
