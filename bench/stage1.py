@@ -27,12 +27,17 @@ another (DIR/lfs-chapter), compared per step and in total. `--against ROOT` take
 lfsbuild side from ROOT's stage-1 step records instead (a real `invoke stage1` that just ran
 there, e.g. bench/real/build.sh --to stage1), so the plain chapter runs just after it;
 `--plain-from JSON` takes the plain side from an earlier run's chapter.json instead, so
-`invoke stage1` runs just after that.
+`invoke stage1` runs just after that. `--interleave` runs the two chapters side by side
+instead, a step at a time: each step's plain script in DIR/lfs-chapter-plain and `invoke
+stage1 --to STEP` (a real, resumed `invoke stage1`) in DIR/lfs-chapter, one right after the
+other, the first way alternating from step to step. On a VM whose speed drifts by 10-20 %
+over an hour (the same plain glibc took 690 and 848 CPU seconds here, hours apart), only
+neighbours compare; two chapters an hour apart measure the drift.
 
 Run (as root, so steps run as the build user like a real build does):
   python bench/stage1.py [--quick] [--rounds N] [--glibc] [--dir DIR] [--sources DIR]
          [--packages FILE] [--nice N] [--only STEP]
-  python bench/stage1.py --chapter [--against ROOT | --plain-from JSON] [--dir DIR] ...
+  python bench/stage1.py --chapter [--interleave | --against ROOT | --plain-from JSON] ...
 --quick: linux headers only, one round. The sources come from --sources (default
 /work/real/sources, the real build's copies; hard-linked into DIR/sources, never written) and
 --packages (default /work/real/packages-mirror.yaml).
@@ -93,10 +98,41 @@ class Run:
     cpu: float = 0.0             # user + system CPU seconds of the command and its children
     step: float = 0.0            # lfsbuild: the step record's duration (started -> finished)
     load: tuple[float, float] = (0.0, 0.0)   # 1-minute load average before and after
+    machine: dict[str, float] = field(default_factory=dict)   # MachineCpu.since: whole machine
 
 
 def loadavg() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+@dataclass
+class MachineCpu:
+    """The whole machine's CPU seconds by kind, from /proc/stat's first line.
+
+    Why: a process's own CPU figure misses what it does not wait for (an orphan reaped by
+    somebody else), and in a VM the same work costs more CPU while the host is busy. The
+    machine's figures show both: `busy` counts every process, `steal` is the time the host
+    took the CPUs away, `iowait` and `idle` the time nothing could run.
+    """
+
+    ticks: dict[str, int]
+
+    KINDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+    @classmethod
+    def now(cls) -> "MachineCpu":
+        values = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        return cls(dict(zip(cls.KINDS, map(int, values))))
+
+    def since(self, before: "MachineCpu") -> dict[str, float]:
+        hz = os.sysconf("SC_CLK_TCK")
+        d = {k: (self.ticks[k] - before.ticks[k]) / hz for k in self.KINDS}
+        busy = d["user"] + d["nice"] + d["system"] + d["irq"] + d["softirq"]
+        return {"busy": busy, "idle": d["idle"], "iowait": d["iowait"], "steal": d["steal"]}
+
+
+def fmt_machine(m: dict[str, float]) -> str:
+    return " ".join(f"{k} {m[k]:.1f}" for k in ("busy", "idle", "iowait", "steal") if k in m)
 
 
 class Bench:
@@ -215,7 +251,7 @@ class Bench:
         # lfsbuild's own command line, with the plain script in place of harness + recipe
         argv = [*who.wrap(), "/bin/bash", "--noprofile", "--norc", "-e", str(script)]
         log = self.logs / f"plain-{step.name}-{rnd}.log"
-        l0, c0 = loadavg(), children_cpu()
+        l0, c0, m0 = loadavg(), children_cpu(), MachineCpu.now()
         t0 = time.monotonic()
         with open(log, "wb") as out:
             proc = subprocess.run(argv, env=env, cwd=root / "sources", stdin=subprocess.DEVNULL,
@@ -226,7 +262,7 @@ class Bench:
         t = [float(x) for x in times.read_text().split()]
         return Run("plain", wall, {"unpack": t[1] - t[0], "recipe": t[2] - t[1],
                                    "cleanup": t[3] - t[2]}, children_cpu() - c0,
-                   load=(l0, loadavg()))
+                   load=(l0, loadavg()), machine=MachineCpu.now().since(m0))
 
     def chapter_plain(self, steps: list[Step], pkgs: PackageList) -> dict[str, Run]:
         """Every step's plain script in book order in one fresh tree: chapter 5 as plain bash."""
@@ -260,28 +296,59 @@ class Bench:
                                   cpu=rec.cpu or 0.0, step=rec.duration)
         return runs
 
-    def lfsbuild(self, step: Step, root: Path, rnd: int) -> Run:
-        l0 = loadavg()
-        wall, cpu = self.invoke(["stage1", "--step", step.name, "--force"], root,
+    def chapter_interleaved(self, steps: list[Step], pkgs: PackageList
+                            ) -> tuple[dict[str, Run], dict[str, Run]]:
+        """Both chapters a step at a time, each step both ways back to back (ABBA order)."""
+        plain_root, lfs_root = self.base / "lfs-chapter-plain", self.base / "lfs-chapter"
+        for root in (plain_root, lfs_root):
+            self.fresh_root(root)
+        plain, lfs = {}, {}
+        for i, step in enumerate(steps):
+            order = ("plain", "lfsbuild") if i % 2 == 0 else ("lfsbuild", "plain")
+            for way in order:
+                os.sync()   # untimed: the previous run's writes go out first
+                if way == "plain":
+                    plain[step.name] = self.plain(step, pkgs, plain_root, 0)
+                else:
+                    lfs[step.name] = self.lfsbuild(step, lfs_root, 0, ["--to", step.name])
+            p, lb = plain[step.name], lfs[step.name]
+            print(f"  {step.name} ({order[0]} first)\n"
+                  f"    plain    {p.wall:7.1f} s  cpu {p.cpu:7.1f} s  "
+                  f"[{fmt_phases(p, ('unpack', 'recipe', 'cleanup'))}]  "
+                  f"machine: {fmt_machine(p.machine)}\n"
+                  f"    lfsbuild {lb.step:7.1f} s  cpu {lb.cpu:7.1f} s  "
+                  f"[{fmt_phases(lb, PHASES)}]  machine: {fmt_machine(lb.machine)}  "
+                  f"(invoke {lb.wall:.1f} s)", flush=True)
+        return plain, lfs
+
+    def lfsbuild(self, step: Step, root: Path, rnd: int, how: list[str] | None = None) -> Run:
+        """`invoke stage1 --step NAME --force` (or `invoke stage1 HOW...`) on `root`."""
+        l0, m0 = loadavg(), MachineCpu.now()
+        wall, cpu = self.invoke(["stage1", *(how or ["--step", step.name, "--force"])], root,
                                 self.logs / f"lfsbuild-{step.name}-{rnd}.log")
         rec = StateStore(self.settings(root).state_dir).load().steps[step.id]
-        return Run("lfsbuild", wall, dict(rec.phases or {}), cpu, rec.duration, (l0, loadavg()))
+        return Run("lfsbuild", wall, dict(rec.phases or {}), cpu, rec.duration, (l0, loadavg()),
+                   MachineCpu.now().since(m0))
 
 
 def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None,
-            plain_from: Path | None = None) -> int:
+            plain_from: Path | None = None, interleave: bool = False) -> int:
     """--chapter: stage 1 as one plain chapter and as `invoke stage1`, per step and total."""
     steps = [s for s in book.steps("stage1") if s.package]   # layout is untimed set-up
     bench.prepare(steps, pkgs)
     print(f"bench/stage1.py --chapter: {len(steps)} steps; make -j{JOBS}; {os.cpu_count()} "
           f"CPUs; nice {os.nice(0)}; load now {loadavg():.1f}; lfsbuild side: "
-          f"{against or 'invoke stage1 after the plain chapter'}", flush=True)
-    if plain_from:   # an earlier run's plain chapter (its chapter.json), e.g. just before
-        plain = {n: Run(**{**runs[0], "load": tuple(runs[0]["load"])})
-                 for n, runs in json.loads(plain_from.read_text()).items()}
+          f"{against or ('both a step at a time' if interleave else 'invoke stage1 after the plain chapter')}",
+          flush=True)
+    if interleave:
+        plain, lfs = bench.chapter_interleaved(steps, pkgs)
     else:
-        plain = bench.chapter_plain(steps, pkgs)
-    lfs = bench.chapter_lfsbuild(steps, against)
+        if plain_from:   # an earlier run's plain chapter (its chapter.json), e.g. just before
+            plain = {n: Run(**{**runs[0], "load": tuple(runs[0]["load"])})
+                     for n, runs in json.loads(plain_from.read_text()).items()}
+        else:
+            plain = bench.chapter_plain(steps, pkgs)
+        lfs = bench.chapter_lfsbuild(steps, against)
     print(f"\n{'step':16} {'plain s':>8} {'lfsbuild s':>10} {'ratio':>6} {'plain cpu':>9} "
           f"{'recipe cpu':>10} {'ratio':>6}  (lfsbuild phases, s; cpu: the plain script's "
           f"whole vs lfsbuild's recipe)")
@@ -292,6 +359,10 @@ def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None,
               f"[{fmt_phases(lb, PHASES)}]")
     tp, tl = sum(r.wall for r in plain.values()), sum(r.step for r in lfs.values())
     print(f"{'total':16} {tp:8.1f} {tl:10.1f} {tl / tp:6.3f}")
+    if interleave:   # as a user waits: each `invoke stage1 --to` whole (start-up, plan, skips)
+        ti = sum(r.wall for r in lfs.values())
+        print(f"{'total, invoke':16} {tp:8.1f} {ti:10.1f} {ti / tp:6.3f}  (each `invoke stage1 "
+              f"--to STEP` as a whole)")
     (bench.logs / "chapter.json").write_text(json.dumps(
         {n: [vars(plain[n]), vars(lfs[n])] for n in plain}, indent=1))
     return 0
@@ -330,6 +401,8 @@ def main() -> int:
                     help="with --chapter: lfsbuild's figures from ROOT's stage-1 records")
     ap.add_argument("--plain-from", default=None, metavar="JSON",
                     help="with --chapter: the plain figures of an earlier run (its chapter.json)")
+    ap.add_argument("--interleave", action="store_true",
+                    help="with --chapter: both chapters side by side, a step at a time")
     args = ap.parse_args()
     base = Path(args.dir).resolve()
     if base in (Path("/work/real"), Path("/work/real/lfs")) or \
@@ -349,7 +422,7 @@ def main() -> int:
     book = load_book(REPO / "book")
     if args.chapter:
         return chapter(bench, pkgs, book, Path(args.against).resolve() if args.against else None,
-                       Path(args.plain_from) if args.plain_from else None)
+                       Path(args.plain_from) if args.plain_from else None, args.interleave)
     steps = [book.find("stage1", n) for n in names]
     need = steps + ([book.find("stage1", s) for s in SETUP_FOR_GLIBC] if "glibc" in names else [])
     bench.prepare(need, pkgs)
@@ -380,9 +453,11 @@ def main() -> int:
                   f"  plain    {p.wall:7.1f} s  cpu {p.cpu:6.1f} s  "
                   f"[{fmt_phases(p, ('unpack', 'recipe', 'cleanup'))}]"
                   f"  load {p.load[0]:.1f}->{p.load[1]:.1f}\n"
+                  f"           machine: {fmt_machine(p.machine)}\n"
                   f"  lfsbuild {lb.wall:7.1f} s  cpu {lb.cpu:6.1f} s  (step {lb.step:.1f} s, "
                   f"start-up and plan {lb.wall - lb.step:.1f} s) [{fmt_phases(lb, PHASES)}]"
                   f"  load {lb.load[0]:.1f}->{lb.load[1]:.1f}\n"
+                  f"           machine: {fmt_machine(lb.machine)}\n"
                   f"  ratio    step {lb.step / p.wall:.3f}, wall {lb.wall / p.wall:.3f}, "
                   f"cpu {lb.cpu / p.cpu:.3f}; recipe alone "
                   f"{lb.phases.get('recipe', 0) / p.phases['recipe']:.3f}", flush=True)

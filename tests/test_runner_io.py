@@ -143,3 +143,45 @@ def test_flush_written_fsyncs_those_paths_and_not_the_file_system(tmp_path, monk
     synced.clear()
     assert flush_written(root, entries, whole_fs=True) == -1   # an unreadable directory
     assert whole == [root] and not synced
+
+
+def _build_tree(top: Path, outside: Path) -> None:
+    (top / "pkg-1.0" / "build" / "sub").mkdir(parents=True)
+    (top / "pkg-1.0" / "build" / "sub" / "x.o").write_bytes(b"\0" * 100)
+    (top / "pkg-1.0" / "ro").mkdir()
+    (top / "pkg-1.0" / "ro" / "f").write_text("read-only directory")
+    (top / "pkg-1.0" / "ro").chmod(0o555)
+    (top / "pkg-1.0" / "link-out").symlink_to(outside)
+
+
+def test_remove_tree_removes_a_build_tree_and_never_follows_links(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("not the step's")
+    top = tmp_path / "build" / "stage1-pkg"
+    _build_tree(top, outside)
+    runner.remove_tree(top)
+    assert not top.exists() and (tmp_path / "build").is_dir()
+    assert (outside / "keep").read_text() == "not the step's"
+    runner.remove_tree(top)                    # already gone: nothing to do, no error
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs: needs root")
+def test_remove_tree_leaves_a_mount_below_alone_and_says_so(tmp_path):
+    top = tmp_path / "stage1-pkg"
+    _build_tree(top, tmp_path)
+    mnt = top / "pkg-1.0" / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "lfsbuild-test", str(mnt)], check=True)
+    try:
+        (mnt / "precious").write_text("on another file system")
+        runner.remove_tree(top, must=False)    # a step's own cleanup: litter, no error
+        assert (mnt / "precious").exists()
+        with pytest.raises(BookError) as e:
+            runner.remove_tree(top)            # the next run's fresh directory: an error
+        assert str(top) in str(e.value) and "by hand" in e.value.hint
+        assert (mnt / "precious").exists()
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+    runner.remove_tree(top)
+    assert not top.exists()
