@@ -336,10 +336,10 @@ def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None,
     """--chapter: stage 1 as one plain chapter and as `invoke stage1`, per step and total."""
     steps = [s for s in book.steps("stage1") if s.package]   # layout is untimed set-up
     bench.prepare(steps, pkgs)
+    side = ("both chapters a step at a time" if interleave else
+            against or "invoke stage1 after the plain chapter")
     print(f"bench/stage1.py --chapter: {len(steps)} steps; make -j{JOBS}; {os.cpu_count()} "
-          f"CPUs; nice {os.nice(0)}; load now {loadavg():.1f}; lfsbuild side: "
-          f"{against or ('both a step at a time' if interleave else 'invoke stage1 after the plain chapter')}",
-          flush=True)
+          f"CPUs; nice {os.nice(0)}; load now {loadavg():.1f}; lfsbuild side: {side}", flush=True)
     if interleave:
         plain, lfs = bench.chapter_interleaved(steps, pkgs)
     else:
@@ -420,6 +420,9 @@ def main() -> int:
     bench = Bench(base, Path(args.sources), Path(args.packages))
     pkgs = load_packages(bench.packages_file)
     book = load_book(REPO / "book")
+    if args.interleave and (args.against or args.plain_from or not args.chapter):
+        sys.exit("--interleave goes with --chapter, and runs both sides itself "
+                 "(not with --against or --plain-from)")
     if args.chapter:
         return chapter(bench, pkgs, book, Path(args.against).resolve() if args.against else None,
                        Path(args.plain_from) if args.plain_from else None, args.interleave)
