@@ -166,7 +166,7 @@ def test_remove_tree_removes_a_build_tree_and_never_follows_links(tmp_path):
     runner.remove_tree(top)                    # already gone: nothing to do, no error
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="mounts a tmpfs: needs root")
+@pytest.mark.root("mounts a tmpfs below the tree it removes")
 def test_remove_tree_leaves_a_mount_below_alone_and_says_so(tmp_path):
     top = tmp_path / "stage1-pkg"
     _build_tree(top, tmp_path)
