@@ -131,6 +131,40 @@ class MachineCpu:
         return {"busy": busy, "idle": d["idle"], "iowait": d["iowait"], "steal": d["steal"]}
 
 
+def disk_activity() -> tuple[int, ...]:
+    """Writes, discards and flushes completed, and I/Os in flight, summed over whole disks."""
+    total = [0, 0, 0, 0]
+    for line in Path("/proc/diskstats").read_text().splitlines():
+        f = line.split()
+        if len(f) < 18 or not Path(f"/sys/block/{f[2]}").exists():   # partitions, old kernels
+            continue
+        for i, col in enumerate((7, 14, 18, 11)):   # writes, discards, flushes, in flight
+            total[i] += int(f[col]) if col < len(f) else 0
+    return tuple(total)
+
+
+def settle(quiet: float = 3.0, limit: float = 180.0) -> float:
+    """`sync`, then wait until the disks have done nothing for `quiet` seconds: untimed.
+
+    Why: removing a built tree (GBs) on a file system mounted with `discard`, as here, sends
+    the disk tens of thousands of discards (81,000 for one kernel tree), and with only a
+    `sync` between runs the second of a pair unpacked up to 3x slower than the first,
+    whichever way it ran (issue 18). Waiting for the disk removes that order effect in the
+    rounds tried so far; it does not remove the machine's own drift. Returns seconds waited.
+    """
+    t0 = time.monotonic()
+    os.sync()
+    last, since = disk_activity(), time.monotonic()
+    while time.monotonic() - t0 < limit:
+        time.sleep(0.5)
+        now = disk_activity()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            break
+    return time.monotonic() - t0
+
+
 def fmt_machine(m: dict[str, float]) -> str:
     return " ".join(f"{k} {m[k]:.1f}" for k in ("busy", "idle", "iowait", "steal") if k in m)
 
@@ -306,7 +340,7 @@ class Bench:
         for i, step in enumerate(steps):
             order = ("plain", "lfsbuild") if i % 2 == 0 else ("lfsbuild", "plain")
             for way in order:
-                os.sync()   # untimed: the previous run's writes go out first
+                settle()   # untimed: the previous run's writes and discards go out first
                 if way == "plain":
                     plain[step.name] = self.plain(step, pkgs, plain_root, 0)
                 else:
@@ -447,7 +481,7 @@ def main() -> int:
                     bench.fresh_root(root)
                 # untimed: the run before this one left deletions and writes to go out, and
                 # the run that came second unpacked markedly slower than the first without this
-                os.sync()
+                settle()
                 got[way] = (bench.plain(step, pkgs, root, rnd) if way == "plain"
                             else bench.lfsbuild(step, root, rnd))
             p, lb = got["plain"], got["lfsbuild"]
