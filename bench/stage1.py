@@ -302,7 +302,7 @@ class Bench:
         """Every step's plain script in book order in one fresh tree: chapter 5 as plain bash."""
         root = self.base / "lfs-chapter-plain"
         self.fresh_root(root)
-        os.sync()
+        settle()
         runs = {}
         for step in steps:
             runs[step.name] = run = self.plain(step, pkgs, root, 0)
@@ -317,7 +317,7 @@ class Bench:
         if against is None:
             if root.exists():
                 shutil.rmtree(root)
-            os.sync()
+            settle()
             wall, cpu = self.invoke(["stage1"], root, self.logs / "lfsbuild-chapter.log")
             print(f"  invoke stage1: {wall:.1f} s wall, cpu {cpu:.1f} s", flush=True)
         records = StateStore(self.settings(root).state_dir).load().steps
