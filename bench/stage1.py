@@ -169,6 +169,14 @@ def fmt_machine(m: dict[str, float]) -> str:
     return " ".join(f"{k} {m[k]:.1f}" for k in ("busy", "idle", "iowait", "steal") if k in m)
 
 
+def fmt_run(run: Run) -> str:
+    """One run's line: its time (lfsbuild: the step record's), CPU, phases, the machine."""
+    names = PHASES if run.way == "lfsbuild" else ("unpack", "recipe", "cleanup")
+    seconds = run.step if run.way == "lfsbuild" else run.wall
+    return (f"{run.way:8} {seconds:7.1f} s  cpu {run.cpu:7.1f} s  [{fmt_phases(run, names)}]  "
+            f"machine: {fmt_machine(run.machine)}")
+
+
 class Bench:
     def __init__(self, base: Path, sources: Path, packages: Path) -> None:
         self.base = base
@@ -346,12 +354,7 @@ class Bench:
                 else:
                     lfs[step.name] = self.lfsbuild(step, lfs_root, 0, ["--to", step.name])
             p, lb = plain[step.name], lfs[step.name]
-            print(f"  {step.name} ({order[0]} first)\n"
-                  f"    plain    {p.wall:7.1f} s  cpu {p.cpu:7.1f} s  "
-                  f"[{fmt_phases(p, ('unpack', 'recipe', 'cleanup'))}]  "
-                  f"machine: {fmt_machine(p.machine)}\n"
-                  f"    lfsbuild {lb.step:7.1f} s  cpu {lb.cpu:7.1f} s  "
-                  f"[{fmt_phases(lb, PHASES)}]  machine: {fmt_machine(lb.machine)}  "
+            print(f"  {step.name} ({order[0]} first)\n    {fmt_run(p)}\n    {fmt_run(lb)}  "
                   f"(invoke {lb.wall:.1f} s)", flush=True)
         return plain, lfs
 
