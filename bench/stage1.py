@@ -38,6 +38,7 @@ Run (as root, so steps run as the build user like a real build does):
   python bench/stage1.py [--quick] [--rounds N] [--glibc] [--dir DIR] [--sources DIR]
          [--packages FILE] [--nice N] [--only STEP]
   python bench/stage1.py --chapter [--interleave | --against ROOT | --plain-from JSON] ...
+  python bench/stage1.py --summary DIR/logs/last.json   (an earlier run's rounds, again)
 --quick: linux headers only, one round. The sources come from --sources (default
 /work/real/sources, the real build's copies; hard-linked into DIR/sources, never written) and
 --packages (default /work/real/packages-mirror.yaml).
@@ -99,6 +100,11 @@ class Run:
     step: float = 0.0            # lfsbuild: the step record's duration (started -> finished)
     load: tuple[float, float] = (0.0, 0.0)   # 1-minute load average before and after
     machine: dict[str, float] = field(default_factory=dict)   # MachineCpu.since: whole machine
+
+    @classmethod
+    def from_json(cls, saved: dict) -> "Run":
+        """A run as chapter.json or last.json saved it (vars(run))."""
+        return cls(**{**saved, "load": tuple(saved["load"])})
 
 
 def loadavg() -> float:
@@ -381,7 +387,7 @@ def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None,
         plain, lfs = bench.chapter_interleaved(steps, pkgs)
     else:
         if plain_from:   # an earlier run's plain chapter (its chapter.json), e.g. just before
-            plain = {n: Run(**{**runs[0], "load": tuple(runs[0]["load"])})
+            plain = {n: Run.from_json(runs[0])
                      for n, runs in json.loads(plain_from.read_text()).items()}
         else:
             plain = bench.chapter_plain(steps, pkgs)
@@ -420,6 +426,31 @@ def fmt_phases(run: Run, names: tuple[str, ...]) -> str:
     return " ".join(f"{n} {run.phases[n]:.1f}" for n in names if n in run.phases)
 
 
+def summary(results: dict[str, list[tuple[Run, Run]]]) -> None:
+    """The rounds' medians per step, lfsbuild against plain (also from a saved last.json)."""
+    print("\nsummary (median of rounds; ratio = lfsbuild / plain; step = the step record's "
+          "duration, wall adds invoke's start-up and plan; cpu = user+sys of all processes):")
+    print(f"{'step':16} {'plain s':>8} {'step s':>7} {'wall s':>7} {'r.step':>6} {'r.pair':>6} "
+          f"{'r.wall':>6} {'r.cpu':>6} {'recipe':>6}  " + " ".join(f"{n:>7}" for n in PHASES)
+          + "  (lfsbuild phases, s; recipe = ratio of recipe phases; r.pair = median of the "
+          "rounds' own step ratios)")
+    tot = [0.0, 0.0, 0.0]
+    for name, pairs in results.items():
+        def med(f) -> float:
+            return statistics.median(f(x, y) for x, y in pairs)
+        p, st, lw = med(lambda x, y: x.wall), med(lambda x, y: y.step), med(lambda x, y: y.wall)
+        pc, lc = med(lambda x, y: x.cpu), med(lambda x, y: y.cpu)
+        rp, rl = med(lambda x, y: x.phases["recipe"]), med(lambda x, y: y.phases.get("recipe", 0))
+        ph = [med(lambda x, y, n=n: y.phases.get(n, 0.0)) for n in PHASES]
+        # each round's two runs were neighbours: their ratio leaves out the drift between rounds
+        pair = med(lambda x, y: y.step / x.wall)
+        tot = [tot[0] + p, tot[1] + st, tot[2] + lw]
+        print(f"{name:16} {p:8.1f} {st:7.1f} {lw:7.1f} {st / p:6.3f} {pair:6.3f} {lw / p:6.3f} "
+              f"{lc / pc:6.3f} {rl / rp:6.3f}  " + " ".join(f"{v:7.2f}" for v in ph))
+    print(f"{'total':16} {tot[0]:8.1f} {tot[1]:7.1f} {tot[2]:7.1f} {tot[1] / tot[0]:6.3f} "
+          f"{'':6} {tot[2] / tot[0]:6.3f}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="linux headers only, one round")
@@ -440,7 +471,16 @@ def main() -> int:
                     help="with --chapter: the plain figures of an earlier run (its chapter.json)")
     ap.add_argument("--interleave", action="store_true",
                     help="with --chapter: both chapters side by side, a step at a time")
+    ap.add_argument("--summary", default=None, metavar="JSON",
+                    help="print the summary of an earlier run's rounds (its last.json) and stop")
     args = ap.parse_args()
+    if args.summary:
+        if not Path(args.summary).is_file():
+            sys.exit(f"error: --summary {args.summary}: no such file (a run's last.json, in "
+                     f"DIR/logs)")
+        summary({n: [(Run.from_json(x), Run.from_json(y)) for x, y in pairs]
+                 for n, pairs in json.loads(Path(args.summary).read_text()).items()})
+        return 0
     base = Path(args.dir).resolve()
     if base in (Path("/work/real"), Path("/work/real/lfs")) or \
             Path("/work/real/lfs") in base.parents:
@@ -503,24 +543,7 @@ def main() -> int:
                   f"{lb.phases.get('recipe', 0) / p.phases['recipe']:.3f}", flush=True)
         results[step.name] = pairs
 
-    print("\nsummary (median of rounds; ratio = lfsbuild / plain; step = the step record's "
-          "duration, wall adds invoke's start-up and plan; cpu = user+sys of all processes):")
-    print(f"{'step':16} {'plain s':>8} {'step s':>7} {'wall s':>7} {'r.step':>6} {'r.wall':>6} "
-          f"{'r.cpu':>6} {'recipe':>6}  " + " ".join(f"{n:>7}" for n in PHASES)
-          + "  (lfsbuild phases, s; recipe = ratio of recipe phases)")
-    tot = [0.0, 0.0, 0.0]
-    for name, pairs in results.items():
-        def med(f) -> float:
-            return statistics.median(f(x, y) for x, y in pairs)
-        p, st, lw = med(lambda x, y: x.wall), med(lambda x, y: y.step), med(lambda x, y: y.wall)
-        pc, lc = med(lambda x, y: x.cpu), med(lambda x, y: y.cpu)
-        rp, rl = med(lambda x, y: x.phases["recipe"]), med(lambda x, y: y.phases.get("recipe", 0))
-        ph = [med(lambda x, y, n=n: y.phases.get(n, 0.0)) for n in PHASES]
-        tot = [tot[0] + p, tot[1] + st, tot[2] + lw]
-        print(f"{name:16} {p:8.1f} {st:7.1f} {lw:7.1f} {st / p:6.3f} {lw / p:6.3f} "
-              f"{lc / pc:6.3f} {rl / rp:6.3f}  " + " ".join(f"{v:7.2f}" for v in ph))
-    print(f"{'total':16} {tot[0]:8.1f} {tot[1]:7.1f} {tot[2]:7.1f} {tot[1] / tot[0]:6.3f} "
-          f"{tot[2] / tot[0]:6.3f}")
+    summary(results)
     print(f"load at the end {loadavg():.1f}; logs: {bench.logs}")
     (bench.logs / "last.json").write_text(json.dumps(
         {n: [[vars(x), vars(y)] for x, y in pairs] for n, pairs in results.items()}, indent=1))
