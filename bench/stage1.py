@@ -392,9 +392,12 @@ def chapter(bench: Bench, pkgs: PackageList, book, against: Path | None,
         else:
             plain = bench.chapter_plain(steps, pkgs)
         lfs = bench.chapter_lfsbuild(steps, against)
+    # interleaved, lfsbuild's CPU is its whole `invoke` (Bench.lfsbuild); else the step record's
+    what = ("invoke cpu", "whole `invoke stage1 --to STEP`") if interleave else \
+        ("recipe cpu", "recipe")
     print(f"\n{'step':16} {'plain s':>8} {'lfsbuild s':>10} {'ratio':>6} {'plain cpu':>9} "
-          f"{'recipe cpu':>10} {'ratio':>6}  (lfsbuild phases, s; cpu: the plain script's "
-          f"whole vs lfsbuild's recipe)")
+          f"{what[0]:>10} {'ratio':>6}  (lfsbuild phases, s; cpu: the plain script's "
+          f"whole vs lfsbuild's {what[1]})")
     for step in steps:
         p, lb = plain[step.name], lfs[step.name]
         print(f"{step.name:16} {p.wall:8.1f} {lb.step:10.1f} {lb.step / p.wall:6.3f} "
