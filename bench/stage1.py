@@ -481,8 +481,12 @@ def main() -> int:
         if not Path(args.summary).is_file():
             sys.exit(f"error: --summary {args.summary}: no such file (a run's last.json, in "
                      f"DIR/logs)")
-        summary({n: [(Run.from_json(x), Run.from_json(y)) for x, y in pairs]
-                 for n, pairs in json.loads(Path(args.summary).read_text()).items()})
+        try:
+            saved = {n: [(Run.from_json(x), Run.from_json(y)) for x, y in pairs]
+                     for n, pairs in json.loads(Path(args.summary).read_text()).items()}
+        except (ValueError, KeyError, TypeError) as exc:
+            sys.exit(f"error: --summary {args.summary}: not a last.json of this bench ({exc})")
+        summary(saved)
         return 0
     base = Path(args.dir).resolve()
     if base in (Path("/work/real"), Path("/work/real/lfs")) or \
