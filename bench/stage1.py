@@ -69,6 +69,7 @@ from lfsbuild.sources.packages import PackageList, load_packages  # noqa: E402
 USER = "lfsbench"
 JOBS = 2
 SETUP_FOR_GLIBC = ("layout", "binutils-pass1", "gcc-pass1", "linux-headers")
+PLAIN_PHASES = ("unpack", "recipe", "cleanup")   # what the plain script times (PLAIN)
 
 PLAIN = """\
 # bench/stage1.py: the book's commands for {name}, as one plain bash script (run with bash -e)
@@ -177,7 +178,7 @@ def fmt_machine(m: dict[str, float]) -> str:
 
 def fmt_run(run: Run) -> str:
     """One run's line: its time (lfsbuild: the step record's), CPU, phases, the machine."""
-    names = PHASES if run.way == "lfsbuild" else ("unpack", "recipe", "cleanup")
+    names = PHASES if run.way == "lfsbuild" else PLAIN_PHASES
     seconds = run.step if run.way == "lfsbuild" else run.wall
     return (f"{run.way:8} {seconds:7.1f} s  cpu {run.cpu:7.1f} s  [{fmt_phases(run, names)}]  "
             f"machine: {fmt_machine(run.machine)}")
@@ -321,7 +322,7 @@ class Bench:
         for step in steps:
             runs[step.name] = run = self.plain(step, pkgs, root, 0)
             print(f"  plain {step.name:16} {run.wall:7.1f} s  cpu {run.cpu:7.1f} s  "
-                  f"[{fmt_phases(run, ('unpack', 'recipe', 'cleanup'))}]  "
+                  f"[{fmt_phases(run, PLAIN_PHASES)}]  "
                   f"load {run.load[0]:.1f}->{run.load[1]:.1f}", flush=True)
         return runs
 
@@ -538,7 +539,7 @@ def main() -> int:
             pairs.append((p, lb))
             print(f"{step.name} round {rnd} ({' then '.join(order)}):\n"
                   f"  plain    {p.wall:7.1f} s  cpu {p.cpu:6.1f} s  "
-                  f"[{fmt_phases(p, ('unpack', 'recipe', 'cleanup'))}]"
+                  f"[{fmt_phases(p, PLAIN_PHASES)}]"
                   f"  load {p.load[0]:.1f}->{p.load[1]:.1f}\n"
                   f"           machine: {fmt_machine(p.machine)}\n"
                   f"  lfsbuild {lb.wall:7.1f} s  cpu {lb.cpu:6.1f} s  (step {lb.step:.1f} s, "
